@@ -1,0 +1,201 @@
+//! Which callback URLs the SDK will call.
+//!
+//! Callback URLs arrive in a network answer and are then fetched by the
+//! server, which makes them a server-side request forgery vector: a forged
+//! answer could point them at an internal admin port or a cloud metadata
+//! address. Only `https` URLs on the API's own host, or on hosts the caller
+//! adds, are called; plain `http` only when the base URL itself is `http` on
+//! loopback, which is the local emulator.
+
+use std::net::IpAddr;
+
+use ureq::http::Uri;
+
+use crate::Error;
+
+/// The checked base URL of the service.
+#[derive(Debug, Clone)]
+pub(crate) struct BaseUrl {
+    /// The URL without trailing slashes, ready for `/v1/...` to be appended.
+    pub text: String,
+    /// Lowercase host, without IPv6 brackets.
+    pub host: String,
+    /// Whether the base URL is plain `http`.
+    pub is_http: bool,
+}
+
+impl BaseUrl {
+    /// Checks that `url` is an absolute `http` or `https` URL with a host
+    /// and no query, fragment or credentials.
+    pub fn parse(url: &str) -> Result<BaseUrl, Error> {
+        let invalid =
+            |why: &str| Error::InvalidArgument(format!("base URL `{url}` is not usable: {why}"));
+
+        let uri: Uri = url.parse().map_err(|_| invalid("it is not a URL"))?;
+        let is_http = match uri.scheme_str() {
+            Some("https") => false,
+            Some("http") => true,
+            _ => return Err(invalid("the scheme must be http or https")),
+        };
+        let host = host_of(&uri).ok_or_else(|| invalid("it has no host"))?;
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(invalid("credentials in the URL are not supported"));
+        }
+        if uri.query().is_some() || url.contains('#') {
+            return Err(invalid("it must not have a query or fragment"));
+        }
+
+        Ok(BaseUrl {
+            text: url.trim_end_matches('/').to_owned(),
+            host,
+            is_http,
+        })
+    }
+}
+
+/// The rule callback URLs are checked against before any connection.
+#[derive(Debug, Clone)]
+pub(crate) struct CallbackPolicy {
+    allowed_hosts: Vec<String>,
+    allow_http: bool,
+}
+
+impl CallbackPolicy {
+    /// Allows the base URL's host and `extra_hosts`; `http` only for a
+    /// loopback `http` base URL.
+    pub fn new(base: &BaseUrl, extra_hosts: &[String]) -> CallbackPolicy {
+        let mut allowed_hosts = vec![base.host.clone()];
+        allowed_hosts.extend(extra_hosts.iter().map(|host| host.to_ascii_lowercase()));
+
+        CallbackPolicy {
+            allowed_hosts,
+            allow_http: base.is_http && is_loopback(&base.host),
+        }
+    }
+
+    /// Refuses a URL that the policy does not allow, saying why.
+    pub fn check(&self, url: &str) -> Result<(), Error> {
+        let refuse = |why: String| Error::CallbackRefused { reason: why };
+
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| refuse("the callback URL is not a valid URL".into()))?;
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(refuse("the callback URL carries credentials".into()));
+        }
+        let host = host_of(&uri).ok_or_else(|| refuse("the callback URL has no host".into()))?;
+
+        match uri.scheme_str() {
+            Some("https") => {}
+            Some("http") if self.allow_http && is_loopback(&host) => {}
+            Some("http") => {
+                return Err(refuse(format!(
+                    "plain http to {host} is only allowed when the base URL is http on loopback"
+                )));
+            }
+            _ => return Err(refuse("the callback URL's scheme is not https".into())),
+        }
+        if !self.allowed_hosts.contains(&host) {
+            return Err(refuse(format!(
+                "host {host} is not the API's host nor an allowed callback host"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The lowercase host of a URI, IPv6 brackets removed.
+fn host_of(uri: &Uri) -> Option<String> {
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Whether a host names this machine.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    fn policy(base: &str, extra: &[&str]) -> CallbackPolicy {
+        let extra: Vec<String> = extra.iter().map(|h| h.to_string()).collect();
+        CallbackPolicy::new(&BaseUrl::parse(base).unwrap(), &extra)
+    }
+
+    #[test]
+    fn base_url_keeps_path_and_drops_trailing_slashes() {
+        let base = BaseUrl::parse("https://SSE.qubit.com/prefix//").unwrap();
+
+        assert_eq!(base.text, "https://SSE.qubit.com/prefix");
+        assert_eq!(base.host, "sse.qubit.com");
+        assert!(!base.is_http);
+    }
+
+    #[test]
+    fn unusable_base_urls_are_invalid_arguments() {
+        for url in [
+            "",
+            "sse.qubit.com",
+            "ftp://sse.qubit.com",
+            "https://user:pw@sse.qubit.com",
+            "https://sse.qubit.com/?x=1",
+            "https://sse.qubit.com/#x",
+        ] {
+            let err = BaseUrl::parse(url).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidArgument, "{url}");
+        }
+    }
+
+    #[test]
+    fn https_on_the_api_host_is_allowed() {
+        let policy = policy("https://sse.qubit.com", &[]);
+
+        assert!(
+            policy
+                .check("https://sse.qubit.com/v1/callback?data=x")
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check("https://SSE.QUBIT.COM:443/v1/callback?data=x")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn other_hosts_schemes_and_credentials_are_refused() {
+        let policy = policy("https://sse.qubit.com", &["cb.example.com"]);
+
+        assert!(policy.check("https://cb.example.com/x").is_ok());
+        for url in [
+            "http://sse.qubit.com/v1/callback",
+            "https://169.254.169.254/latest/meta-data",
+            "https://sse.qubit.com.evil.example/x",
+            "https://user@sse.qubit.com/x",
+            "file:///etc/passwd",
+            "/v1/callback?data=x",
+            "not a url",
+        ] {
+            let err = policy.check(url).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::CallbackRefused, "{url}");
+        }
+    }
+
+    #[test]
+    fn http_is_allowed_only_for_a_loopback_base() {
+        let local = policy("http://127.0.0.1:8080", &[]);
+        assert!(
+            local
+                .check("http://127.0.0.1:8080/v1/callback?data=x")
+                .is_ok()
+        );
+        assert!(local.check("http://127.0.0.1:9/v1/callback").is_ok());
+        assert!(local.check("http://10.0.0.1/v1/callback").is_err());
+
+        let remote = policy("http://api.example.com", &[]);
+        assert!(remote.check("http://api.example.com/v1/callback").is_err());
+    }
+}

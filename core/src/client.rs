@@ -1,0 +1,607 @@
+//! The client: fetch a visitor's experiences, report exposures.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::cache::{Cache, CacheOptions};
+use crate::callback_policy::{BaseUrl, CallbackPolicy};
+use crate::deliveries::{Deduplicator, Deliveries, Delivery};
+use crate::retry::{self, RetryPolicy};
+use crate::stats::{Counters, Stats, bump};
+use crate::transport::{Transport, TransportConfig};
+use crate::{Answer, Error, Experience, ExperienceFilter, Query, answer, context_id};
+
+/// The hosted service.
+pub const DEFAULT_BASE_URL: &str = "https://sse.qubit.com";
+
+/// The SDK's version, as sent in the User-Agent.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Builds a [`Client`]; every setting has a production default.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    tracking_id: String,
+    base_url: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retries: u32,
+    backoff_base: Duration,
+    backoff_max: Duration,
+    max_response_bytes: u64,
+    cache: Option<CacheOptions>,
+    callback_hosts: Vec<String>,
+    callback_timeout: Duration,
+    queue_capacity: usize,
+    callback_workers: usize,
+    dedup_window: Option<Duration>,
+    dedup_max_entries: usize,
+    binding: Option<String>,
+    proxy: Option<String>,
+    extra_ca_file: Option<PathBuf>,
+    max_idle_connections: usize,
+}
+
+impl ClientBuilder {
+    /// Sets the service's base URL (default [`DEFAULT_BASE_URL`]); a path
+    /// prefix is kept.
+    pub fn base_url(mut self, url: impl Into<String>) -> ClientBuilder {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The deadline of a whole fetch or blocking callback, retries and a
+    /// slow body included (default 1 s).
+    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The deadline of opening one connection, within the call's deadline
+    /// (default 500 ms).
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retries after a connection error, 5xx or 429 (default 2).
+    pub fn retries(mut self, retries: u32) -> ClientBuilder {
+        self.retries = retries;
+        self
+    }
+
+    /// The first and the largest backoff step between retries (default 25 ms
+    /// and 250 ms); each retry doubles the step, with jitter.
+    pub fn backoff(mut self, first: Duration, max: Duration) -> ClientBuilder {
+        self.backoff_base = first;
+        self.backoff_max = max.max(first);
+        self
+    }
+
+    /// The largest answer body read (default 4 MiB); a larger one fails with
+    /// [`Error::ResponseTooLarge`] without being buffered.
+    pub fn max_response_bytes(mut self, bytes: u64) -> ClientBuilder {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Turns on the answer cache (off by default).
+    pub fn cache(mut self, options: CacheOptions) -> ClientBuilder {
+        self.cache = Some(options);
+        self
+    }
+
+    /// Allows callbacks to this host as well as the API's own (https only).
+    pub fn allow_callback_host(mut self, host: impl Into<String>) -> ClientBuilder {
+        self.callback_hosts.push(host.into());
+        self
+    }
+
+    /// The deadline of one queued callback, retries included (default 5 s).
+    pub fn callback_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.callback_timeout = timeout;
+        self
+    }
+
+    /// How many callbacks may wait in the background queue (default 10,000).
+    pub fn queue_capacity(mut self, capacity: usize) -> ClientBuilder {
+        self.queue_capacity = capacity;
+        self
+    }
+
+    /// How many threads send queued callbacks (default 2).
+    pub fn callback_workers(mut self, workers: usize) -> ClientBuilder {
+        self.callback_workers = workers;
+        self
+    }
+
+    /// Sends one callback per (context id, experience, variation) within
+    /// `window`, remembering at most `max_entries` exposures (off by default).
+    pub fn deduplicate_callbacks(mut self, window: Duration, max_entries: usize) -> ClientBuilder {
+        self.dedup_window = Some(window);
+        self.dedup_max_entries = max_entries;
+        self
+    }
+
+    /// Names the language binding and its runtime in the User-Agent, e.g.
+    /// `"python/3.12.1"`. For bindings; applications need not call it.
+    pub fn binding(mut self, binding: impl Into<String>) -> ClientBuilder {
+        self.binding = Some(binding.into());
+        self
+    }
+
+    /// Sends every request through this proxy (`http://`, `https://`,
+    /// `socks5://`). Without it, `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`
+    /// and `NO_PROXY` are read from the environment.
+    pub fn proxy(mut self, url: impl Into<String>) -> ClientBuilder {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Also trusts the certificates of this PEM file, besides the system's
+    /// store and the bundled Mozilla roots.
+    pub fn extra_ca_file(mut self, path: impl Into<PathBuf>) -> ClientBuilder {
+        self.extra_ca_file = Some(path.into());
+        self
+    }
+
+    /// Idle connections kept open for reuse (default 64).
+    pub fn max_idle_connections(mut self, connections: usize) -> ClientBuilder {
+        self.max_idle_connections = connections;
+        self
+    }
+
+    /// Checks every setting and builds the client. No network; reads the
+    /// system's certificate store once per process.
+    ///
+    /// Fails with [`Error::InvalidArgument`] for an unusable tracking id,
+    /// base URL, proxy, CA file or zero timeout.
+    pub fn build(self) -> Result<Client, Error> {
+        check_tracking_id(&self.tracking_id)?;
+        let base = BaseUrl::parse(&self.base_url)?;
+        for (name, value) in [
+            ("timeout", self.timeout),
+            ("connect timeout", self.connect_timeout),
+            ("callback timeout", self.callback_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(Error::InvalidArgument(format!("{name} must be above zero")));
+            }
+        }
+
+        let shared = Arc::new(Shared {
+            experiences_url: format!("{}/v1/{}/experiences", base.text, self.tracking_id),
+            policy: CallbackPolicy::new(&base, &self.callback_hosts),
+            transport: RwLock::new(ProcessTransport::new(&self)?),
+            retry_policy: RetryPolicy {
+                retries: self.retries,
+                base_delay: self.backoff_base,
+                max_delay: self.backoff_max,
+            },
+            counters: Counters::default(),
+            settings: self.clone(),
+        });
+
+        let sender = Arc::clone(&shared);
+        let deliveries = Deliveries::new(
+            self.queue_capacity,
+            self.callback_workers,
+            Arc::new(move |delivery: &Delivery| {
+                sender.deliver(delivery, sender.settings.callback_timeout)
+            }),
+        );
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                cache: self.cache.map(Cache::new),
+                dedup: self
+                    .dedup_window
+                    .map(|window| Deduplicator::new(window, self.dedup_max_entries)),
+                deliveries,
+                closed: AtomicBool::new(false),
+                shared,
+            }),
+        })
+    }
+}
+
+/// A blocking client of the Server Experiences API.
+///
+/// `Send + Sync` and cheap to clone: clones share one connection pool, one
+/// cache, one callback queue and one set of counters. Build one per process
+/// (per tracking id) and share it.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    cache: Option<Cache>,
+    dedup: Option<Deduplicator>,
+    deliveries: Deliveries,
+    closed: AtomicBool,
+}
+
+/// What the callback workers share with the client, without keeping the
+/// client alive.
+struct Shared {
+    experiences_url: String,
+    policy: CallbackPolicy,
+    transport: RwLock<ProcessTransport>,
+    retry_policy: RetryPolicy,
+    counters: Counters,
+    settings: ClientBuilder,
+}
+
+/// The connection pool of one process. A forked child must not share its
+/// parent's sockets, so a change of process id builds a new pool.
+struct ProcessTransport {
+    pid: u32,
+    transport: Arc<Transport>,
+}
+
+impl ProcessTransport {
+    fn new(settings: &ClientBuilder) -> Result<ProcessTransport, Error> {
+        let user_agent = match &settings.binding {
+            Some(binding) => format!("qubit-experiences/{VERSION} ({binding})"),
+            None => format!("qubit-experiences/{VERSION} (rust)"),
+        };
+        let config = TransportConfig {
+            connect_timeout: settings.connect_timeout,
+            max_response_bytes: settings.max_response_bytes,
+            user_agent,
+            proxy: settings.proxy.as_deref(),
+            extra_ca_file: settings.extra_ca_file.as_deref(),
+            max_idle_connections: settings.max_idle_connections,
+        };
+
+        Ok(ProcessTransport {
+            pid: std::process::id(),
+            transport: Arc::new(Transport::new(&config)?),
+        })
+    }
+}
+
+impl Client {
+    /// Starts building a client for the property with this tracking id.
+    pub fn builder(tracking_id: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            tracking_id: tracking_id.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_millis(500),
+            retries: 2,
+            backoff_base: Duration::from_millis(25),
+            backoff_max: Duration::from_millis(250),
+            max_response_bytes: 4 * 1024 * 1024,
+            cache: None,
+            callback_hosts: Vec::new(),
+            callback_timeout: Duration::from_secs(5),
+            queue_capacity: 10_000,
+            callback_workers: 2,
+            dedup_window: None,
+            dedup_max_entries: 100_000,
+            binding: None,
+            proxy: None,
+            extra_ca_file: None,
+            max_idle_connections: 64,
+        }
+    }
+
+    /// A client of the hosted service with every default.
+    pub fn new(tracking_id: impl Into<String>) -> Result<Client, Error> {
+        Client::builder(tracking_id).build()
+    }
+
+    /// Fetches the experiences for one visitor. Blocking: at most one
+    /// network round trip per attempt, never past the client's timeout.
+    ///
+    /// Fails with [`Error::InvalidArgument`] (bad query, nothing sent),
+    /// [`Error::NotFound`], [`Error::HttpStatus`], [`Error::Timeout`],
+    /// [`Error::Connection`], [`Error::Decode`],
+    /// [`Error::ResponseTooLarge`] or [`Error::Closed`].
+    pub fn get_experiences(&self, query: &Query) -> Result<Answer, Error> {
+        let shared = &self.inner.shared;
+        bump(&shared.counters.fetches);
+
+        let result = self.fetch(query);
+        if let Err(err) = &result {
+            shared.counters.record_error(err.code());
+        }
+        result
+    }
+
+    /// Fetches like [`Client::get_experiences`] but never fails: on any
+    /// error it answers no experiences, with [`Answer::error`] set and, when
+    /// the query had no context id, one generated locally, so the page still
+    /// renders its default content and the visitor still gets a cookie.
+    pub fn get_experiences_fail_open(&self, query: &Query) -> Answer {
+        match self.get_experiences(query) {
+            Ok(answer) => answer,
+            Err(error) => {
+                log::warn!("serving default content: {error}");
+                let (context_id, generated) = match &query.context_id {
+                    Some(id) => (id.clone(), false),
+                    None => match context_id::generate() {
+                        Ok(id) => (id, true),
+                        Err(_) => (String::new(), false),
+                    },
+                };
+                Answer::fallback(context_id, generated, error)
+            }
+        }
+    }
+
+    /// Reports that `experience` was shown to the visitor: POSTs
+    /// `{"id":"<context_id>"}` to its callback URL and waits for the answer,
+    /// retrying like a fetch, within the client's timeout. Blocking.
+    ///
+    /// Fails with [`Error::CallbackRefused`] (nothing sent) when the URL
+    /// breaks the callback host policy, [`Error::Closed`], or a transport
+    /// error.
+    pub fn shown(&self, experience: &Experience, context_id: &str) -> Result<(), Error> {
+        let delivery = self.delivery(experience, context_id)?;
+
+        self.inner
+            .shared
+            .deliver(&delivery, self.inner.shared.settings.timeout)
+    }
+
+    /// Queues the exposure callback for background delivery and returns at
+    /// once. Never blocks on the network.
+    ///
+    /// Returns `Ok(false)` when de-duplication skipped it as already sent
+    /// within the window. Fails with [`Error::CallbackRefused`],
+    /// [`Error::QueueFull`] (dropped, and counted) or [`Error::Closed`].
+    pub fn shown_later(&self, experience: &Experience, context_id: &str) -> Result<bool, Error> {
+        let delivery = self.delivery(experience, context_id)?;
+
+        let first_time = self.inner.dedup.as_ref().is_none_or(|dedup| {
+            dedup.first_time(context_id, experience.id, experience.variation_master_id)
+        });
+        if !first_time {
+            bump(&self.inner.shared.counters.callbacks_deduplicated);
+            return Ok(false);
+        }
+
+        self.inner
+            .deliveries
+            .push(delivery, &self.inner.shared.counters)
+            .map(|()| true)
+    }
+
+    /// Waits until every callback queued so far is delivered or has failed
+    /// for good. Fails with [`Error::Timeout`] if that takes over `timeout`.
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        self.inner.deliveries.flush(timeout)
+    }
+
+    /// Closes the client for every clone: new calls fail with
+    /// [`Error::Closed`], queued callbacks are delivered and the workers
+    /// joined, waiting at most `timeout` ([`Error::Timeout`] past it, the
+    /// workers finishing on their own). Calling it again is harmless.
+    pub fn close(&self, timeout: Duration) -> Result<(), Error> {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        self.inner.deliveries.close(timeout)
+    }
+
+    /// Whether [`Client::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    /// A snapshot of the counters. No network.
+    pub fn stats(&self) -> Stats {
+        self.inner.shared.counters.snapshot()
+    }
+
+    /// The tracking id the client was built for.
+    pub fn tracking_id(&self) -> &str {
+        &self.inner.shared.settings.tracking_id
+    }
+
+    fn ensure_open(&self) -> Result<(), Error> {
+        match self.is_closed() {
+            true => Err(Error::Closed),
+            false => Ok(()),
+        }
+    }
+
+    fn fetch(&self, query: &Query) -> Result<Answer, Error> {
+        self.ensure_open()?;
+        query.validate()?;
+
+        let shared = &self.inner.shared;
+        let deadline = Instant::now() + shared.settings.timeout;
+        let url = match query.to_query_string() {
+            params if params.is_empty() => shared.experiences_url.clone(),
+            params => format!("{}?{params}", shared.experiences_url),
+        };
+        let fetch_from_service = || shared.fetch_from_service(&url, query, deadline);
+
+        let mut answer = match (&self.inner.cache, query.is_cacheable()) {
+            (Some(cache), true) => cache.get_or_fetch(
+                &url,
+                deadline,
+                shared.settings.timeout,
+                &shared.counters,
+                fetch_from_service,
+            )?,
+            _ => fetch_from_service()?,
+        };
+
+        if query.filter == ExperienceFilter::Tolerant && !query.experience_ids.is_empty() {
+            answer.retain_experiences(&query.experience_ids);
+        }
+        Ok(answer)
+    }
+
+    /// Checks a callback and prepares its body.
+    fn delivery(&self, experience: &Experience, context_id: &str) -> Result<Delivery, Error> {
+        self.ensure_open()?;
+        if context_id.is_empty() {
+            return Err(Error::InvalidArgument("context id is empty".into()));
+        }
+        self.inner.shared.policy.check(&experience.callback_url)?;
+
+        Ok(Delivery {
+            url: experience.callback_url.clone(),
+            body: serde_json::json!({ "id": context_id }).to_string(),
+        })
+    }
+}
+
+impl Shared {
+    /// This process's connection pool, rebuilt after a fork.
+    fn transport(&self) -> Result<Arc<Transport>, Error> {
+        let pid = std::process::id();
+        {
+            let current = self.transport.read().unwrap_or_else(|p| p.into_inner());
+            if current.pid == pid {
+                return Ok(Arc::clone(&current.transport));
+            }
+        }
+
+        let mut current = self.transport.write().unwrap_or_else(|p| p.into_inner());
+        if current.pid != pid {
+            log::debug!("new process {pid}: opening a new connection pool");
+            *current = ProcessTransport::new(&self.settings)?;
+        }
+        Ok(Arc::clone(&current.transport))
+    }
+
+    fn fetch_from_service(
+        &self,
+        url: &str,
+        query: &Query,
+        deadline: Instant,
+    ) -> Result<Answer, Error> {
+        let transport = self.transport()?;
+        let started = Instant::now();
+
+        let body = retry::run(
+            self.retry_policy,
+            deadline,
+            self.settings.timeout,
+            || bump(&self.counters.retries),
+            |budget| {
+                bump(&self.counters.requests);
+                transport.get(url, budget)
+            },
+        );
+
+        self.counters.record_latency(started.elapsed());
+        answer::decode(&body?, query.context_id.as_deref())
+    }
+
+    /// Sends one callback with retries within `timeout`, counting the
+    /// outcome.
+    fn deliver(&self, delivery: &Delivery, timeout: Duration) -> Result<(), Error> {
+        let transport = self.transport()?;
+
+        let result = retry::run(
+            self.retry_policy,
+            Instant::now() + timeout,
+            timeout,
+            || bump(&self.counters.callbacks_retried),
+            |budget| transport.post_json(&delivery.url, &delivery.body, budget),
+        );
+
+        match &result {
+            Ok(()) => bump(&self.counters.callbacks_sent),
+            Err(_) => bump(&self.counters.callbacks_failed),
+        }
+        result
+    }
+}
+
+/// Rejects a tracking id that is empty or could step out of its URL path
+/// segment: only unreserved URL characters are allowed, and not `.` or `..`
+/// alone.
+fn check_tracking_id(tracking_id: &str) -> Result<(), Error> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+
+    if tracking_id.is_empty() {
+        return Err(Error::InvalidArgument("tracking id is empty".into()));
+    }
+    if !tracking_id.bytes().all(allowed) || tracking_id == "." || tracking_id == ".." {
+        return Err(Error::InvalidArgument(format!(
+            "tracking id {tracking_id:?} may only hold letters, digits, `-`, `.`, `_` and `~`"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn client_is_send_sync_and_clone() {
+        fn assert_shareable<T: Send + Sync + Clone + 'static>() {}
+        assert_shareable::<Client>();
+    }
+
+    #[test]
+    fn tracking_ids_that_could_escape_the_path_are_rejected() {
+        for bad in [
+            "", ".", "..", "a/b", "a?b", "a#b", "a b", "a%2F", "ü", "a\\b",
+        ] {
+            let err = Client::new(bad).err().unwrap();
+            assert_eq!(err.code(), ErrorCode::InvalidArgument, "{bad:?}");
+        }
+        assert!(Client::new("retail_shop-2.uk~x").is_ok());
+    }
+
+    #[test]
+    fn zero_timeouts_are_rejected() {
+        let err = Client::builder("shop")
+            .timeout(Duration::ZERO)
+            .build()
+            .err()
+            .unwrap();
+
+        assert_eq!(
+            err.to_string(),
+            "invalid argument: timeout must be above zero"
+        );
+    }
+
+    #[test]
+    fn closed_client_refuses_work() {
+        let client = Client::new("shop").unwrap();
+
+        client.close(Duration::from_secs(1)).unwrap();
+        client.close(Duration::from_secs(1)).unwrap();
+
+        assert!(client.is_closed());
+        assert_eq!(
+            client.get_experiences(&Query::new()).unwrap_err(),
+            Error::Closed
+        );
+    }
+
+    #[test]
+    fn fail_open_answers_empty_with_a_local_id() {
+        let client = Client::new("shop").unwrap();
+        client.close(Duration::from_secs(1)).unwrap();
+
+        let answer = client.get_experiences_fail_open(&Query::new());
+
+        assert!(answer.is_empty());
+        assert!(answer.context_id_generated());
+        assert!(context_id::is_generated_format(answer.context_id()));
+        assert_eq!(answer.error(), Some(&Error::Closed));
+        assert_eq!(answer.source(), crate::AnswerSource::Fallback);
+
+        let known = client.get_experiences_fail_open(&Query::new().context_id("v"));
+        assert_eq!(
+            (known.context_id(), known.context_id_generated()),
+            ("v", false)
+        );
+    }
+}
