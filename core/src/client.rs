@@ -343,7 +343,13 @@ impl Client {
     /// breaks the callback host policy, [`Error::Closed`], or a transport
     /// error.
     pub fn shown(&self, experience: &Experience, context_id: &str) -> Result<(), Error> {
-        let delivery = self.delivery(experience, context_id)?;
+        self.send_callback(&experience.callback_url, context_id)
+    }
+
+    /// Sends the exposure callback of a callback URL kept from an earlier
+    /// answer, as [`Client::shown`] does. Blocking.
+    pub fn send_callback(&self, callback_url: &str, context_id: &str) -> Result<(), Error> {
+        let delivery = self.delivery(callback_url, context_id)?;
 
         self.inner
             .shared
@@ -357,7 +363,7 @@ impl Client {
     /// within the window. Fails with [`Error::CallbackRefused`],
     /// [`Error::QueueFull`] (dropped, and counted) or [`Error::Closed`].
     pub fn shown_later(&self, experience: &Experience, context_id: &str) -> Result<bool, Error> {
-        let delivery = self.delivery(experience, context_id)?;
+        let delivery = self.delivery(&experience.callback_url, context_id)?;
 
         let first_time = self.inner.dedup.as_ref().is_none_or(|dedup| {
             dedup.first_time(context_id, experience.id, experience.variation_master_id)
@@ -415,18 +421,19 @@ impl Client {
         query.validate()?;
 
         let shared = &self.inner.shared;
-        let deadline = Instant::now() + shared.settings.timeout;
+        let timeout = query.timeout.unwrap_or(shared.settings.timeout);
+        let deadline = Instant::now() + timeout;
         let url = match query.to_query_string() {
             params if params.is_empty() => shared.experiences_url.clone(),
             params => format!("{}?{params}", shared.experiences_url),
         };
-        let fetch_from_service = || shared.fetch_from_service(&url, query, deadline);
+        let fetch_from_service = || shared.fetch_from_service(&url, query, deadline, timeout);
 
         let mut answer = match (&self.inner.cache, query.is_cacheable()) {
             (Some(cache), true) => cache.get_or_fetch(
                 &url,
                 deadline,
-                shared.settings.timeout,
+                timeout,
                 &shared.counters,
                 fetch_from_service,
             )?,
@@ -440,15 +447,15 @@ impl Client {
     }
 
     /// Checks a callback and prepares its body.
-    fn delivery(&self, experience: &Experience, context_id: &str) -> Result<Delivery, Error> {
+    fn delivery(&self, callback_url: &str, context_id: &str) -> Result<Delivery, Error> {
         self.ensure_open()?;
         if context_id.is_empty() {
             return Err(Error::InvalidArgument("context id is empty".into()));
         }
-        self.inner.shared.policy.check(&experience.callback_url)?;
+        self.inner.shared.policy.check(callback_url)?;
 
         Ok(Delivery {
-            url: experience.callback_url.clone(),
+            url: callback_url.to_owned(),
             body: serde_json::json!({ "id": context_id }).to_string(),
         })
     }
@@ -478,6 +485,7 @@ impl Shared {
         url: &str,
         query: &Query,
         deadline: Instant,
+        timeout: Duration,
     ) -> Result<Answer, Error> {
         let transport = self.transport()?;
         let started = Instant::now();
@@ -485,7 +493,7 @@ impl Shared {
         let body = retry::run(
             self.retry_policy,
             deadline,
-            self.settings.timeout,
+            timeout,
             || bump(&self.counters.retries),
             |budget| {
                 bump(&self.counters.requests);

@@ -70,10 +70,24 @@ impl Shared {
 pub(crate) struct Deliveries {
     capacity: usize,
     workers: usize,
-    sender: Mutex<Option<SyncSender<Delivery>>>,
-    handles: Mutex<Vec<JoinHandle<()>>>,
-    shared: Arc<Shared>,
+    state: Mutex<State>,
     send: Arc<Send>,
+}
+
+/// Whether the queue has started, in which process, or was closed.
+enum State {
+    Idle,
+    Running(Running),
+    Closed(Arc<Shared>),
+}
+
+/// The workers of one process. A forked child inherits the memory but not
+/// the threads, so a change of process id starts a fresh set.
+struct Running {
+    pid: u32,
+    sender: SyncSender<Delivery>,
+    handles: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
 }
 
 impl Deliveries {
@@ -81,34 +95,42 @@ impl Deliveries {
         Deliveries {
             capacity: capacity.max(1),
             workers: workers.max(1),
-            sender: Mutex::new(None),
-            handles: Mutex::new(Vec::new()),
-            shared: Arc::new(Shared::default()),
+            state: Mutex::new(State::Idle),
             send,
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Queues a callback without blocking. Fails with [`Error::QueueFull`]
     /// (the callback is dropped) or [`Error::Closed`].
     pub fn push(&self, delivery: Delivery, counters: &crate::stats::Counters) -> Result<(), Error> {
-        let mut sender = self.sender.lock().unwrap_or_else(|p| p.into_inner());
-        if sender.is_none() {
-            *sender = Some(self.start_workers());
-        }
-        let Some(queue) = sender.as_ref() else {
-            return Err(Error::Closed);
+        let mut state = self.lock();
+        let pid = std::process::id();
+        let running = match &mut *state {
+            State::Closed(_) => return Err(Error::Closed),
+            State::Running(running) if running.pid == pid => running,
+            _ => {
+                *state = State::Running(self.start_workers(pid));
+                match &mut *state {
+                    State::Running(running) => running,
+                    _ => return Err(Error::Internal("callback queue did not start".into())),
+                }
+            }
         };
 
         // Counted as accepted before it is visible to a worker, so a flush
         // can never see it settled before it was accepted.
-        self.shared.lock().accepted += 1;
-        match queue.try_send(delivery) {
+        running.shared.lock().accepted += 1;
+        match running.sender.try_send(delivery) {
             Ok(()) => {
                 bump(&counters.callbacks_queued);
                 Ok(())
             }
             Err(refused) => {
-                self.shared.lock().accepted -= 1;
+                running.shared.lock().accepted -= 1;
                 bump(&counters.callbacks_dropped);
                 Err(match refused {
                     TrySendError::Full(_) => Error::QueueFull {
@@ -120,11 +142,25 @@ impl Deliveries {
         }
     }
 
+    /// The progress of this process's workers, if any ever ran.
+    fn shared(&self) -> Option<Arc<Shared>> {
+        match &*self.lock() {
+            State::Running(running) if running.pid == std::process::id() => {
+                Some(Arc::clone(&running.shared))
+            }
+            State::Closed(shared) => Some(Arc::clone(shared)),
+            _ => None,
+        }
+    }
+
     /// Waits until everything accepted so far is delivered or has failed.
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
-        let target = self.shared.lock().accepted;
+        let Some(shared) = self.shared() else {
+            return Ok(());
+        };
+        let target = shared.lock().accepted;
 
-        match self.shared.wait_until(timeout, |p| p.settled >= target) {
+        match shared.wait_until(timeout, |p| p.settled >= target) {
             true => Ok(()),
             false => Err(Error::Timeout { deadline: timeout }),
         }
@@ -133,54 +169,64 @@ impl Deliveries {
     /// Stops accepting, drains the queue and joins the workers, waiting at
     /// most `timeout`. Workers still busy then finish on their own.
     pub fn close(&self, timeout: Duration) -> Result<(), Error> {
-        // Replacing the sender drops it, which lets workers end once the
-        // queue is empty.
-        self.closed_marker();
+        let previous = std::mem::replace(&mut *self.lock(), State::Closed(Arc::default()));
+        let running = match previous {
+            State::Running(running) if running.pid == std::process::id() => running,
+            State::Closed(shared) => {
+                *self.lock() = State::Closed(shared);
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        *self.lock() = State::Closed(Arc::clone(&running.shared));
 
-        let drained = self.shared.wait_until(timeout, |p| p.workers_running == 0);
+        // Dropping the sender lets the workers end once the queue is empty.
+        drop(running.sender);
+        let drained = running
+            .shared
+            .wait_until(timeout, |p| p.workers_running == 0);
         if !drained {
             return Err(Error::Timeout { deadline: timeout });
         }
 
-        let handles = std::mem::take(&mut *self.handles.lock().unwrap_or_else(|p| p.into_inner()));
-        for handle in handles {
+        for handle in running.handles {
             // A worker that panicked has already settled what it could.
             let _ = handle.join();
         }
         Ok(())
     }
 
-    /// Leaves a disconnected sender in place, so that `push` after `close`
-    /// answers [`Error::Closed`] instead of starting new workers.
-    fn closed_marker(&self) {
-        let (sender, _) = std::sync::mpsc::sync_channel(0);
-        *self.sender.lock().unwrap_or_else(|p| p.into_inner()) = Some(sender);
-    }
-
-    fn start_workers(&self) -> SyncSender<Delivery> {
+    fn start_workers(&self, pid: u32) -> Running {
         let (sender, receiver) = std::sync::mpsc::sync_channel(self.capacity);
         let receiver = Arc::new(Mutex::new(receiver));
-        let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+        let shared = Arc::new(Shared::default());
+        let mut handles = Vec::with_capacity(self.workers);
 
         for index in 0..self.workers {
             let worker = Worker {
                 receiver: Arc::clone(&receiver),
-                shared: Arc::clone(&self.shared),
+                shared: Arc::clone(&shared),
                 send: Arc::clone(&self.send),
             };
-            self.shared.lock().workers_running += 1;
+            shared.lock().workers_running += 1;
             let spawned = std::thread::Builder::new()
                 .name(format!("qubit-callbacks-{index}"))
                 .spawn(move || worker.run());
             match spawned {
                 Ok(handle) => handles.push(handle),
                 Err(err) => {
-                    self.shared.lock().workers_running -= 1;
+                    shared.lock().workers_running -= 1;
                     log::error!("could not start a callback worker: {err}");
                 }
             }
         }
-        sender
+
+        Running {
+            pid,
+            sender,
+            handles,
+            shared,
+        }
     }
 }
 

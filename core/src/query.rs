@@ -1,5 +1,7 @@
 //! What to ask the service for one visitor.
 
+use std::time::Duration;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::Error;
@@ -45,6 +47,9 @@ pub struct Query {
     pub variation: Option<u64>,
     /// Serve experiences whatever their segment targeting says.
     pub ignore_segments: bool,
+    /// This call's deadline, instead of the client's timeout: for callers
+    /// that carry their own (a Go `context.Context`, a request budget).
+    pub timeout: Option<Duration>,
 }
 
 impl Query {
@@ -89,6 +94,12 @@ impl Query {
         self
     }
 
+    /// Sets this call's deadline, instead of the client's timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Query {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// Whether answers to this query may come from, or go into, the cache:
     /// previews, forced variations and segment-blind answers are for QA
     /// tools and must always be fresh, and a query without a context id gets
@@ -107,12 +118,15 @@ impl Query {
 
     /// Rejects what the service could not be asked for.
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        match self.context_id.as_deref() {
-            Some("") => Err(Error::InvalidArgument(
+        if self.context_id.as_deref() == Some("") {
+            return Err(Error::InvalidArgument(
                 "context id is empty: pass none to have the service generate one".into(),
-            )),
-            _ => Ok(()),
+            ));
         }
+        if self.timeout.is_some_and(|timeout| timeout.is_zero()) {
+            return Err(Error::InvalidArgument("timeout must be above zero".into()));
+        }
+        Ok(())
     }
 
     /// The query string sent to the service (PROTOCOL.md A.1): parameters in
