@@ -20,6 +20,8 @@ pub(crate) struct BaseUrl {
     pub text: String,
     /// Lowercase host, without IPv6 brackets.
     pub host: String,
+    /// The port, explicit or the scheme's default.
+    pub port: u16,
     /// Whether the base URL is plain `http`.
     pub is_http: bool,
 }
@@ -47,6 +49,7 @@ impl BaseUrl {
 
         Ok(BaseUrl {
             text: url.trim_end_matches('/').to_owned(),
+            port: uri.port_u16().unwrap_or(if is_http { 80 } else { 443 }),
             host,
             is_http,
         })
@@ -56,19 +59,21 @@ impl BaseUrl {
 /// The rule callback URLs are checked against before any connection.
 #[derive(Debug, Clone)]
 pub(crate) struct CallbackPolicy {
-    allowed_hosts: Vec<String>,
+    /// Host and port pairs; a port is part of the rule, so that a callback
+    /// cannot reach another service on an allowed host.
+    allowed: Vec<(String, u16)>,
     allow_http: bool,
 }
 
 impl CallbackPolicy {
-    /// Allows the base URL's host and `extra_hosts`; `http` only for a
-    /// loopback `http` base URL.
+    /// Allows the base URL's host and port, and `extra_hosts` (`host`, for
+    /// port 443, or `host:port`); `http` only for a loopback `http` base URL.
     pub fn new(base: &BaseUrl, extra_hosts: &[String]) -> CallbackPolicy {
-        let mut allowed_hosts = vec![base.host.clone()];
-        allowed_hosts.extend(extra_hosts.iter().map(|host| host.to_ascii_lowercase()));
+        let mut allowed = vec![(base.host.clone(), base.port)];
+        allowed.extend(extra_hosts.iter().map(|entry| host_and_port(entry)));
 
         CallbackPolicy {
-            allowed_hosts,
+            allowed,
             allow_http: base.is_http && is_loopback(&base.host),
         }
     }
@@ -85,19 +90,19 @@ impl CallbackPolicy {
         }
         let host = host_of(&uri).ok_or_else(|| refuse("the callback URL has no host".into()))?;
 
-        match uri.scheme_str() {
-            Some("https") => {}
-            Some("http") if self.allow_http && is_loopback(&host) => {}
+        let port = match uri.scheme_str() {
+            Some("https") => uri.port_u16().unwrap_or(443),
+            Some("http") if self.allow_http && is_loopback(&host) => uri.port_u16().unwrap_or(80),
             Some("http") => {
                 return Err(refuse(format!(
                     "plain http to {host} is only allowed when the base URL is http on loopback"
                 )));
             }
             _ => return Err(refuse("the callback URL's scheme is not https".into())),
-        }
-        if !self.allowed_hosts.contains(&host) {
+        };
+        if !self.allowed.contains(&(host.clone(), port)) {
             return Err(refuse(format!(
-                "host {host} is not the API's host nor an allowed callback host"
+                "{host}:{port} is not the API's host nor an allowed callback host"
             )));
         }
         Ok(())
@@ -108,6 +113,18 @@ impl CallbackPolicy {
 fn host_of(uri: &Uri) -> Option<String> {
     let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Reads an allowed-host entry: `host` (port 443) or `host:port`.
+fn host_and_port(entry: &str) -> (String, u16) {
+    let entry = entry.trim().to_ascii_lowercase();
+    match entry.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') => match port.parse() {
+            Ok(port) => (host.trim_matches(['[', ']']).to_owned(), port),
+            Err(_) => (entry, 443),
+        },
+        _ => (entry.trim_matches(['[', ']']).to_owned(), 443),
+    }
 }
 
 /// Whether a host names this machine.
@@ -170,6 +187,8 @@ mod tests {
         let policy = policy("https://sse.qubit.com", &["cb.example.com"]);
 
         assert!(policy.check("https://cb.example.com/x").is_ok());
+        assert!(policy.check("https://cb.example.com:8443/x").is_err());
+        assert!(policy.check("https://sse.qubit.com:8443/x").is_err());
         for url in [
             "http://sse.qubit.com/v1/callback",
             "https://169.254.169.254/latest/meta-data",
@@ -192,7 +211,7 @@ mod tests {
                 .check("http://127.0.0.1:8080/v1/callback?data=x")
                 .is_ok()
         );
-        assert!(local.check("http://127.0.0.1:9/v1/callback").is_ok());
+        assert!(local.check("http://127.0.0.1:9/v1/callback").is_err());
         assert!(local.check("http://10.0.0.1/v1/callback").is_err());
 
         let remote = policy("http://api.example.com", &[]);
