@@ -69,7 +69,7 @@ impl AnswerBody {
     pub(crate) fn trickle(bytes: Bytes, chunk: u64, interval: Duration) -> AnswerBody {
         AnswerBody::Trickle {
             rest: bytes,
-            chunk: usize::try_from(chunk).unwrap_or(usize::MAX),
+            chunk: usize::try_from(chunk.max(1)).unwrap_or(usize::MAX),
             interval,
             pause: None,
         }

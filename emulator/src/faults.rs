@@ -29,7 +29,7 @@ pub struct Fault {
     /// Which API requests it affects.
     pub on: FaultTarget,
     /// How many matching requests it affects before it is used up; `None`
-    /// affects them all until the faults are cleared. Never `Some(0)`.
+    /// affects them all until the faults are cleared. `Some(0)` is used up.
     pub times: Option<u32>,
     /// What it does to a request.
     pub kind: FaultKind,
@@ -90,9 +90,10 @@ pub enum FaultKind {
 }
 
 impl Fault {
-    /// Whether this fault affects a request of `kind`.
+    /// Whether this fault affects a request of `kind`. A fault built in Rust
+    /// with `times: Some(0)` is taken as used up.
     pub(crate) fn applies_to(&self, kind: FaultTarget) -> bool {
-        self.on == FaultTarget::Any || self.on == kind
+        (self.on == FaultTarget::Any || self.on == kind) && self.times != Some(0)
     }
 }
 
@@ -104,7 +105,7 @@ pub(crate) fn take(faults: &mut Vec<Fault>, kind: FaultTarget) -> Option<FaultKi
     let taken = fault.kind.clone();
 
     if let Some(times) = &mut fault.times {
-        *times -= 1;
+        *times = times.saturating_sub(1);
         if *times == 0 {
             faults.remove(index);
         }

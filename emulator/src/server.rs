@@ -97,6 +97,8 @@ pub(crate) async fn handle(
             return Ok(answer(StatusCode::OK, "application/json", MALFORMED_BODY));
         }
         Some(FaultKind::Oversize { bytes }) => {
+            // Faults set through the Rust API skip the wire form's checks.
+            let bytes = bytes.max(faults::MIN_OVERSIZE_BYTES);
             return Ok(with_length(
                 answer_with(StatusCode::OK, AnswerBody::oversize(bytes)),
                 bytes,
@@ -418,7 +420,11 @@ fn status_fault(
     retry_after: Option<u64>,
     body: Option<String>,
 ) -> Response<AnswerBody> {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // Faults set through the Rust API skip the wire form's 200..=599 check.
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(|status| status.as_u16() >= 200)
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = match body {
         Some(text) => answer(status, "text/plain; charset=utf-8", text),
         None => answer_with(status, AnswerBody::empty()),

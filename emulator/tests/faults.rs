@@ -244,3 +244,42 @@ fn faulted_callbacks_are_not_recorded_but_delayed_ones_are() {
     assert_eq!(bodies, [r#"{"id":"b"}"#]);
     assert_eq!(emulator.requests().len(), 2, "both requests are recorded");
 }
+
+#[test]
+fn faults_built_in_rust_outside_the_wire_limits_are_tamed() {
+    let emulator = sample();
+    let expected = normal_body(&emulator);
+    emulator.set_faults(vec![
+        Fault {
+            on: FaultTarget::Any,
+            times: Some(0),
+            kind: FaultKind::Drop,
+        },
+        Fault {
+            on: FaultTarget::Any,
+            times: Some(1),
+            kind: FaultKind::Status {
+                status: 99,
+                retry_after: None,
+                body: None,
+            },
+        },
+        Fault {
+            on: FaultTarget::Any,
+            times: Some(1),
+            kind: FaultKind::Trickle {
+                interval_ms: 0,
+                bytes: 0,
+            },
+        },
+        Fault {
+            on: FaultTarget::Any,
+            times: Some(1),
+            kind: FaultKind::Oversize { bytes: 1 },
+        },
+    ]);
+
+    assert_eq!(get(&emulator, QUERY).status, 500);
+    assert_eq!(get(&emulator, QUERY).body, expected);
+    assert_eq!(get(&emulator, QUERY).body.len(), 38);
+}

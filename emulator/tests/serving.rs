@@ -287,3 +287,20 @@ fn hostile_request_lines_get_400() {
         String::from_utf8_lossy(&garbage)
     );
 }
+
+#[test]
+fn oversized_headers_get_431() {
+    let emulator = sample();
+    let request = format!(
+        "GET /v1/retail_shop/experiences HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+
+    let answer = common::raw_exchange(&emulator, request.as_bytes());
+
+    assert!(
+        answer.starts_with(b"HTTP/1.1 431 "),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
