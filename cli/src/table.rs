@@ -32,11 +32,18 @@ pub fn answer(answer: &Answer) -> String {
             ""
         }
     );
-    if answer.is_empty() {
-        out.push_str("  no experiences\n");
-        return out;
+    if !answer.missing_experience_ids().is_empty() {
+        let missing: Vec<String> = answer
+            .missing_experience_ids()
+            .iter()
+            .map(u64::to_string)
+            .collect();
+        let _ = writeln!(out, "not served: {}", missing.join(", "));
     }
-    out.push_str(&aligned(&rows));
+    match answer.is_empty() {
+        true => out.push_str("  no experiences\n"),
+        false => out.push_str(&aligned(&rows)),
+    }
     out
 }
 

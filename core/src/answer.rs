@@ -184,6 +184,15 @@ impl Answer {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// Decodes an answer body exactly as the service sends it, as a fetch
+    /// does. `sent_context_id` is the id the request carried, if any. No
+    /// network; for tests, tools and answers kept elsewhere.
+    ///
+    /// Fails with [`Error::Decode`] naming the JSON path of the problem.
+    pub fn from_service_json(body: &[u8], sent_context_id: Option<&str>) -> Result<Answer, Error> {
+        decode(body, sent_context_id)
+    }
+
     /// An empty answer standing in for a failed call.
     pub(crate) fn fallback(context_id: String, context_id_generated: bool, error: Error) -> Answer {
         Answer {

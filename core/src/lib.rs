@@ -43,3 +43,8 @@ pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, VERSION};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorCode};
 pub use query::{ExperienceFilter, Query};
 pub use stats::Stats;
+
+/// The README's Rust example, compiled as a doctest so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExample;
