@@ -17,13 +17,16 @@ struct Scenario {
     name: String,
     #[allow(dead_code)]
     description: String,
-    fixture: String,
+    fixture: Option<String>,
     tracking_id: Option<String>,
+    #[serde(default)]
+    fail_open: bool,
+    cookies: Option<Vec<CookieCheck>>,
     #[serde(default)]
     faults: Vec<Fault>,
     query: Option<ScenarioQuery>,
     http: Option<RawRequest>,
-    expect: Expectation,
+    expect: Option<Expectation>,
     #[serde(default)]
     shown: Vec<u64>,
     #[serde(default)]
@@ -62,6 +65,31 @@ struct Expectation {
     request_query: Option<String>,
     error: Option<String>,
     status: Option<u16>,
+    source: Option<String>,
+}
+
+/// One call of a cookie helper and its exact result.
+#[derive(Deserialize)]
+#[serde(tag = "function", rename_all = "camelCase", deny_unknown_fields)]
+enum CookieCheck {
+    #[serde(rename_all = "camelCase")]
+    ContextIdFromCookieHeader {
+        header: String,
+        expect: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    CookieDomainForHost {
+        host: String,
+        cookie_domains: Vec<String>,
+        expect: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    SetCookieHeader {
+        context_id: String,
+        domain: Option<String>,
+        secure: bool,
+        expect: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -107,18 +135,21 @@ fn every_conformance_scenario_passes() {
         let text = std::fs::read_to_string(file).unwrap();
         let scenario: Scenario = serde_json::from_str(&text)
             .unwrap_or_else(|err| panic!("{}: not a scenario: {err}", file.display()));
-        let emulator = emulators
-            .entry(scenario.fixture.clone())
-            .or_insert_with(|| {
-                let path = repo_root()
-                    .join("emulator/fixtures")
-                    .join(&scenario.fixture);
-                Emulator::start(Fixture::load(&path).expect("fixture loads"))
-                    .expect("emulator starts")
-            });
-        emulator.reset();
+        let outcome = match (&scenario.cookies, &scenario.fixture) {
+            (Some(checks), _) => check_cookies(checks),
+            (None, Some(fixture)) => {
+                let emulator = emulators.entry(fixture.clone()).or_insert_with(|| {
+                    let path = repo_root().join("emulator/fixtures").join(fixture);
+                    Emulator::start(Fixture::load(&path).expect("fixture loads"))
+                        .expect("emulator starts")
+                });
+                emulator.reset();
+                run(&scenario, emulator)
+            }
+            (None, None) => Err("neither a fixture nor cookie checks".into()),
+        };
 
-        if let Err(why) = run(&scenario, emulator) {
+        if let Err(why) = outcome {
             failures.push(format!("{} ({}): {why}", file.display(), scenario.name));
         }
     }
@@ -133,9 +164,10 @@ fn every_conformance_scenario_passes() {
 
 fn run(scenario: &Scenario, emulator: &Emulator) -> Result<(), String> {
     emulator.set_faults(scenario.faults.clone());
+    let expect = scenario.expect.as_ref().ok_or("no expect")?;
 
     if let Some(raw) = &scenario.http {
-        return check_raw(raw, &scenario.expect, emulator);
+        return check_raw(raw, expect, emulator);
     }
 
     let tracking_id = scenario
@@ -149,16 +181,26 @@ fn run(scenario: &Scenario, emulator: &Emulator) -> Result<(), String> {
         .map_err(|err| err.to_string())?;
     let query = query_of(scenario.query.as_ref().unwrap_or(&ScenarioQuery::default()))?;
 
-    let result = client.get_experiences(&query);
-    check_request_query(&scenario.expect, emulator)?;
-    let answer = match (result, &scenario.expect.error) {
-        (Err(err), Some(code)) => return check_error(&err, code, scenario.expect.status),
+    let result = match scenario.fail_open {
+        true => Ok(client.get_experiences_fail_open(&query)),
+        false => client.get_experiences(&query),
+    };
+    check_request_query(expect, emulator)?;
+    let answer = match (result, &expect.error) {
+        (Err(err), Some(code)) => return check_error(&err, code, expect.status),
+        (Ok(answer), Some(code)) if scenario.fail_open => {
+            let carried = answer
+                .error()
+                .ok_or("the fail-open answer carries no error")?;
+            check_error(carried, code, expect.status)?;
+            answer
+        }
         (Ok(_), Some(code)) => return Err(format!("expected {code}, got an answer")),
         (Err(err), None) => return Err(format!("unexpected error: {err}")),
         (Ok(answer), None) => answer,
     };
 
-    check_answer(&answer, &scenario.expect)?;
+    check_answer(&answer, expect)?;
     send_callbacks(&client, &answer, &scenario.shown)?;
     check_callbacks(emulator, &scenario.expect_callbacks)
 }
@@ -193,11 +235,51 @@ fn check_raw(raw: &RawRequest, expect: &Expectation, emulator: &Emulator) -> Res
     }
     .map_err(|err| err.to_string())?;
 
-    expect_eq(
-        "status",
-        response.status().as_u16(),
-        expect.status.ok_or("no status")?,
-    )
+    let status = response.status().as_u16();
+    expect_eq("status", status, expect.status.ok_or("no status")?)?;
+    if status == 200 {
+        let body = response
+            .into_body()
+            .read_to_vec()
+            .map_err(|err| err.to_string())?;
+        let answer = Answer::from_service_json(&body, None).map_err(|err| err.to_string())?;
+        check_answer(&answer, expect)?;
+    }
+    Ok(())
+}
+
+fn check_cookies(checks: &[CookieCheck]) -> Result<(), String> {
+    use qubit_experiences::cookie;
+
+    for check in checks {
+        match check {
+            CookieCheck::ContextIdFromCookieHeader { header, expect } => expect_eq(
+                "context id from cookie",
+                cookie::context_id_from_cookie_header(header),
+                expect.clone(),
+            )?,
+            CookieCheck::CookieDomainForHost {
+                host,
+                cookie_domains,
+                expect,
+            } => expect_eq(
+                "cookie domain",
+                cookie::cookie_domain_for_host(host, cookie_domains),
+                expect.clone(),
+            )?,
+            CookieCheck::SetCookieHeader {
+                context_id,
+                domain,
+                secure,
+                expect,
+            } => expect_eq(
+                "Set-Cookie",
+                cookie::set_cookie_header(context_id, domain.as_deref(), *secure),
+                expect.clone(),
+            )?,
+        }
+    }
+    Ok(())
 }
 
 fn check_request_query(expect: &Expectation, emulator: &Emulator) -> Result<(), String> {
@@ -267,6 +349,9 @@ fn check_answer(answer: &Answer, expect: &Expectation) -> Result<(), String> {
             answer.missing_experience_ids(),
             missing.as_slice(),
         )?;
+    }
+    if let Some(source) = &expect.source {
+        expect_eq("source", answer.source().name(), source.as_str())?;
     }
     Ok(())
 }
