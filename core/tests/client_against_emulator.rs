@@ -645,3 +645,92 @@ fn one_client_serves_many_threads() {
     assert_eq!(client.stats().fetches, 200);
     assert_eq!(emulator.requests().len(), 200);
 }
+
+#[test]
+fn an_explicit_proxy_is_asked_to_connect() {
+    use std::io::{BufRead, BufReader};
+
+    // A stand-in proxy that reads the request line and hangs up: the base
+    // host is never resolved or contacted, only the proxy is.
+    let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let seen = std::thread::spawn(move || {
+        let (stream, _) = proxy.accept().unwrap();
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).unwrap();
+        line
+    });
+    let client = Client::builder("retail_shop")
+        .base_url("http://api.example.invalid")
+        .proxy(proxy_url)
+        .retries(0)
+        .build()
+        .unwrap();
+
+    let err = client.get_experiences(&visitor("vip-1")).unwrap_err();
+
+    assert_eq!(err.code(), ErrorCode::Connection, "{err}");
+    assert_eq!(
+        seen.join().unwrap(),
+        "CONNECT api.example.invalid:80 HTTP/1.1\r\n"
+    );
+}
+
+#[test]
+fn unusable_proxy_and_ca_settings_are_invalid_arguments() {
+    let missing = std::env::temp_dir().join("qubit-experiences-no-such-ca.pem");
+    let empty = std::env::temp_dir().join(format!(
+        "qubit-experiences-empty-{}.pem",
+        std::process::id()
+    ));
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+
+    for builder in [
+        Client::builder("shop").proxy("::not a url::"),
+        Client::builder("shop").extra_ca_file(&missing),
+        Client::builder("shop").extra_ca_file(&empty),
+    ] {
+        let err = builder.build().err().unwrap();
+        assert_eq!(err.code(), ErrorCode::InvalidArgument, "{err}");
+    }
+    std::fs::remove_file(&empty).unwrap();
+}
+
+#[test]
+fn dropping_a_client_with_queued_callbacks_does_not_wait_for_them() {
+    let emulator = emulator();
+    let client = builder(&emulator).callback_workers(1).build().unwrap();
+    let answer = client.get_experiences(&visitor("vip-1")).unwrap();
+    faults(
+        &emulator,
+        json!([{"kind": "latency", "ms": 2000, "on": "callback"}]),
+    );
+    for experience in &answer {
+        client.shown_later(experience, "vip-1").unwrap();
+    }
+
+    let started = Instant::now();
+    drop(client);
+
+    assert!(started.elapsed() < Duration::from_millis(100));
+}
+
+#[test]
+fn flush_past_its_timeout_is_a_timeout() {
+    let emulator = emulator();
+    let client = builder(&emulator).callback_workers(1).build().unwrap();
+    let answer = client.get_experiences(&visitor("vip-1")).unwrap();
+    faults(
+        &emulator,
+        json!([{"kind": "latency", "ms": 1000, "on": "callback", "times": 1}]),
+    );
+    client
+        .shown_later(answer.experience(144119).unwrap(), "vip-1")
+        .unwrap();
+
+    let err = client.flush(Duration::from_millis(100)).unwrap_err();
+
+    assert_eq!(err.code(), ErrorCode::Timeout);
+    client.flush(Duration::from_secs(5)).unwrap();
+    assert_eq!(client.stats().callbacks_sent, 1);
+}
