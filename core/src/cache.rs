@@ -145,7 +145,8 @@ impl Cache {
         let mut state = self.lock();
         let entry = state.entries.get(key)?;
 
-        (entry.stored.elapsed() < self.options.ttl + stale_for).then(|| {
+        let usable_for = self.options.ttl.saturating_add(stale_for);
+        (entry.stored.elapsed() < usable_for).then(|| {
             let mut answer = entry.answer.clone();
             answer.source = AnswerSource::StaleCache;
             answer.error = Some(error.clone());

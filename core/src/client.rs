@@ -422,7 +422,7 @@ impl Client {
 
         let shared = &self.inner.shared;
         let timeout = query.timeout.unwrap_or(shared.settings.timeout);
-        let deadline = Instant::now() + timeout;
+        let deadline = retry::deadline_after(timeout);
         let url = match query.to_query_string() {
             params if params.is_empty() => shared.experiences_url.clone(),
             params => format!("{}?{params}", shared.experiences_url),
@@ -512,7 +512,7 @@ impl Shared {
 
         let result = retry::run(
             self.retry_policy,
-            Instant::now() + timeout,
+            retry::deadline_after(timeout),
             timeout,
             || bump(&self.counters.callbacks_retried),
             |budget| transport.post_json(&delivery.url, &delivery.body, budget),

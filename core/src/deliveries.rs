@@ -48,7 +48,7 @@ impl Shared {
 
     /// Waits until `done` holds, or `timeout` passes.
     fn wait_until(&self, timeout: Duration, done: impl Fn(&Progress) -> bool) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::retry::deadline_after(timeout);
         let mut progress = self.lock();
 
         while !done(&progress) {

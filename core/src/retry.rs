@@ -65,7 +65,7 @@ pub(crate) fn run<T>(
         // Retry-After is the service asking to be left alone: honoured when
         // it fits before the deadline, and otherwise the call gives up now.
         let wait = failure.retry_after.unwrap_or_else(|| policy.backoff(retry));
-        if Instant::now() + wait >= deadline {
+        if deadline_after(wait) >= deadline {
             log::debug!("not retrying after {error}: the wait would pass the deadline");
             return Err(error);
         }
@@ -75,6 +75,18 @@ pub(crate) fn run<T>(
         on_retry();
         retry += 1;
     }
+}
+
+/// The instant `timeout` from now; a timeout too large to represent (a
+/// caller's `Duration::MAX`, a hostile `Retry-After`) means "no deadline"
+/// in practice rather than an overflow.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(FAR))
+        .unwrap_or(now)
 }
 
 /// A random number in [0, 1), for jitter; 0.5 if the random source fails.
@@ -201,6 +213,26 @@ mod tests {
         assert_eq!(result.unwrap_err().status(), Some(429));
         assert_eq!(attempts, 1);
         assert!(started.elapsed() < Duration::from_millis(400));
+    }
+
+    #[test]
+    fn huge_durations_do_not_overflow() {
+        assert!(deadline_after(Duration::MAX) > Instant::now() + Duration::from_secs(3600));
+
+        let result: Result<(), Error> = run(
+            POLICY,
+            deadline_after(Duration::from_secs(1)),
+            Duration::from_secs(1),
+            || {},
+            |_| {
+                Err(AttemptError {
+                    error: Error::from_status(503, b""),
+                    retry_after: Some(Duration::from_secs(u64::MAX)),
+                })
+            },
+        );
+
+        assert_eq!(result.unwrap_err().status(), Some(503));
     }
 
     #[test]

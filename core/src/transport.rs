@@ -11,6 +11,10 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use crate::Error;
 use crate::error::BODY_EXCERPT_LIMIT;
 
+/// The longest timeout handed to `ureq`, which overflows on larger ones: a
+/// day is "never" for a page render, and keeps `Duration::MAX` usable.
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// What a [`Transport`] is built from.
 pub(crate) struct TransportConfig<'a> {
     pub connect_timeout: Duration,
@@ -60,7 +64,7 @@ impl Transport {
             // A redirect could lead a callback past the host policy, and the
             // service never redirects: 3xx is an error like any other status.
             .max_redirects(0)
-            .timeout_connect(Some(config.connect_timeout))
+            .timeout_connect(Some(config.connect_timeout.min(LONGEST_TIMEOUT)))
             .user_agent(config.user_agent.as_str())
             .proxy(proxy)
             .max_idle_connections(config.max_idle_connections)
@@ -80,7 +84,7 @@ impl Transport {
             .agent
             .get(url)
             .config()
-            .timeout_global(Some(budget))
+            .timeout_global(Some(budget.min(LONGEST_TIMEOUT)))
             .build();
         let response = request.call().map_err(|err| map_ureq_error(err, budget))?;
 
@@ -94,7 +98,7 @@ impl Transport {
             .post(url)
             .header("Content-Type", "application/json")
             .config()
-            .timeout_global(Some(budget))
+            .timeout_global(Some(budget.min(LONGEST_TIMEOUT)))
             .build();
         let response = request
             .send(body)

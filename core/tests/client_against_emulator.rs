@@ -734,3 +734,28 @@ fn flush_past_its_timeout_is_a_timeout() {
     client.flush(Duration::from_secs(5)).unwrap();
     assert_eq!(client.stats().callbacks_sent, 1);
 }
+
+#[test]
+fn enormous_timeouts_are_accepted_without_overflow() {
+    let emulator = emulator();
+    let client = builder(&emulator)
+        .timeout(Duration::MAX)
+        .connect_timeout(Duration::MAX)
+        .callback_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+
+    let answer = client
+        .get_experiences(&visitor("vip-1").timeout(Duration::MAX))
+        .unwrap();
+    client
+        .shown(answer.experience(144119).unwrap(), "vip-1")
+        .unwrap();
+    client
+        .shown_later(answer.experience(144119).unwrap(), "vip-1")
+        .unwrap();
+    client.flush(Duration::MAX).unwrap();
+    client.close(Duration::MAX).unwrap();
+
+    assert_eq!(emulator.callbacks().len(), 2);
+}
