@@ -1,0 +1,17 @@
+// The ES module entry point: the same exports as the CommonJS index.js.
+import binding from './index.js'
+
+export const {
+  Client,
+  QubitError,
+  errorCodes,
+  version,
+  COOKIE_NAME,
+  contextIdFromCookieHeader,
+  cookieDomainForHost,
+  setCookieHeader,
+  generateContextId,
+  decodeCallbackUrl,
+} = binding
+
+export default binding

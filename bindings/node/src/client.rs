@@ -1,0 +1,508 @@
+//! The `Client` class: the core client, with every blocking call run on a
+//! pool thread and awaited as a promise.
+
+use std::ptr;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Env, Result, ToNapiValue, Unknown, spawn_blocking};
+use napi::{JsValue, check_status, sys};
+use napi_derive::napi;
+use qubit_experiences::{
+    CacheOptions, Error as CoreError, Experience, ExperienceFilter, Query, context_id,
+};
+
+use crate::arguments::{Arg, Checked, Fields};
+use crate::errors::{self, ArgumentError, catch_panic, guard};
+use crate::objects;
+
+/// How long `flush` and `close` wait when no timeout is given.
+const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+/// The core's default bound on remembered exposures, used when only
+/// `dedupeWindowMs` is given.
+const DEFAULT_DEDUPE_MAX_ENTRIES: usize = 100_000;
+
+const CLIENT_OPTIONS: &[&str] = &[
+    "baseUrl",
+    "timeoutMs",
+    "connectTimeoutMs",
+    "retries",
+    "backoff",
+    "maxResponseBytes",
+    "cache",
+    "allowedCallbackHosts",
+    "callbackTimeoutMs",
+    "queueCapacity",
+    "callbackWorkers",
+    "dedupeWindowMs",
+    "dedupeMaxEntries",
+    "proxy",
+    "extraCaFile",
+    "maxIdleConnections",
+];
+
+const CACHE_SETTINGS: &[&str] = &["ttlMs", "maxEntries", "serveStaleForMs"];
+
+const QUERY_FIELDS: &[&str] = &[
+    "contextId",
+    "experienceIds",
+    "preview",
+    "variation",
+    "ignoreSegments",
+    "strict",
+    "timeoutMs",
+];
+
+/// A JavaScript value made by hand, returned as is.
+pub struct RawJs(pub(crate) sys::napi_value);
+
+impl ToNapiValue for RawJs {
+    unsafe fn to_napi_value(_env: sys::napi_env, value: RawJs) -> Result<sys::napi_value> {
+        Ok(value.0)
+    }
+}
+
+/// A client of the Server Experiences API for one tracking id.
+///
+/// Build one per process and share it. Network calls return promises and
+/// run on a Rust thread pool, never on the JavaScript thread nor on libuv's
+/// thread pool. Errors are `QubitError`s with a stable `code`; arguments of
+/// the wrong type throw (or reject with) a `TypeError`.
+#[napi]
+pub struct Client {
+    core: qubit_experiences::Client,
+}
+
+#[napi]
+impl Client {
+    /// Builds a client. No network; reads the system's certificate store
+    /// once per process.
+    ///
+    /// Throws a `QubitError` `INVALID_ARGUMENT` for an unusable tracking id,
+    /// base URL, proxy, CA file or a zero timeout; a `TypeError` or
+    /// `RangeError` for options of the wrong type or range, or unknown keys.
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        #[napi(ts_arg_type = "string")] tracking_id: Unknown,
+        #[napi(ts_arg_type = "ClientOptions")] options: Option<Unknown>,
+    ) -> Result<Client> {
+        guard(&env, || {
+            let builder = client_builder(&env, tracking_id, options)
+                .map_err(|err| err.into_napi(env.raw()))?;
+            let core = builder
+                .build()
+                .map_err(|err| errors::core_error(env.raw(), &err))?;
+            Ok(Client { core })
+        })
+    }
+
+    /// The tracking id the client was built for.
+    #[napi(getter)]
+    pub fn tracking_id(&self, env: Env) -> Result<String> {
+        guard(&env, || Ok(self.core.tracking_id().to_owned()))
+    }
+
+    /// Whether `close` was called.
+    #[napi(getter)]
+    pub fn is_closed(&self, env: Env) -> Result<bool> {
+        guard(&env, || Ok(self.core.is_closed()))
+    }
+
+    /// Fetches the experiences for one visitor. One network round trip per
+    /// attempt, never past `timeoutMs`; answers may come from the cache.
+    ///
+    /// Rejects with a `QubitError` whose `code` is `INVALID_ARGUMENT`,
+    /// `NOT_FOUND`, `HTTP_STATUS`, `TIMEOUT`, `CONNECTION`, `DECODE`,
+    /// `RESPONSE_TOO_LARGE` or `CLOSED`; with a `TypeError` or `RangeError`
+    /// for a query it cannot read.
+    #[napi(ts_return_type = "Promise<Answer>")]
+    pub fn get_experiences(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "ExperienceQuery")] query: Option<Unknown>,
+    ) -> Result<RawJs> {
+        guard(&env, || {
+            let core = self.core.clone();
+            run_with(
+                &env,
+                read_query(query),
+                move |query| core.get_experiences(&query),
+                |env, answer| objects::answer(env, &answer),
+            )
+        })
+    }
+
+    /// Fetches like `getExperiences` but never rejects: on any failure it
+    /// answers no experiences, with `source` `"fallback"`, `error` set, and
+    /// a locally generated context id when the query had none, so the page
+    /// still renders its default content and the visitor still gets a
+    /// cookie. A query it cannot read also answers this way, with the
+    /// `TypeError` or `RangeError` as `error`.
+    #[napi(ts_return_type = "Promise<Answer>")]
+    pub fn get_experiences_fail_open(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "ExperienceQuery")] query: Option<Unknown>,
+    ) -> Result<RawJs> {
+        guard(&env, || {
+            let query = match read_query(query) {
+                Ok(query) => query,
+                Err(err) => {
+                    let error = err.to_js(env.raw())?;
+                    return settled(&env, Settle::Resolve, local_fallback(&env, None, error)?);
+                }
+            };
+            let core = self.core.clone();
+            let context_id = query.context_id.clone();
+            let promise = env.spawn_future_with_callback(
+                async move {
+                    let work = move || Ok::<_, CoreError>(core.get_experiences_fail_open(&query));
+                    Ok(spawn_blocking(move || catch_panic(work)).await)
+                },
+                move |env, outcome| {
+                    let failure = match outcome {
+                        Ok(Ok(answer)) => return objects::answer(env.raw(), &answer).map(RawJs),
+                        Ok(Err(panic)) => panic,
+                        Err(join_error) => CoreError::Internal(join_error.to_string()),
+                    };
+                    let error = errors::qubit_error(env.raw(), &failure)?;
+                    local_fallback(env, context_id.as_deref(), error).map(RawJs)
+                },
+            )?;
+            Ok(RawJs(promise.raw()))
+        })
+    }
+
+    /// Reports that `experience` was shown to the visitor: POSTs
+    /// `{"id": contextId}` to its callback URL and resolves once the
+    /// service answered, retrying like a fetch, within `timeoutMs`.
+    ///
+    /// Rejects with a `QubitError` `CALLBACK_REFUSED` (nothing sent) when
+    /// the URL breaks the callback host policy, `CLOSED`, or a transport
+    /// error; with a `TypeError` for arguments it cannot read.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn shown(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "Experience")] experience: Unknown,
+        #[napi(ts_arg_type = "string")] context_id: Unknown,
+    ) -> Result<RawJs> {
+        guard(&env, || {
+            let core = self.core.clone();
+            run_with(
+                &env,
+                read_exposure(experience, context_id),
+                move |(experience, context_id)| core.shown(&experience, &context_id),
+                undefined,
+            )
+        })
+    }
+
+    /// Queues the exposure callback for background delivery and returns at
+    /// once: no network, no promise. The queue's threads never keep the
+    /// process alive; `close` (or `flush`) waits for them.
+    ///
+    /// Returns `false` when de-duplication skipped it as already sent.
+    /// Throws a `QubitError` `CALLBACK_REFUSED`, `QUEUE_FULL` (dropped and
+    /// counted) or `CLOSED`; a `TypeError` for arguments it cannot read.
+    #[napi]
+    pub fn shown_later(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "Experience")] experience: Unknown,
+        #[napi(ts_arg_type = "string")] context_id: Unknown,
+    ) -> Result<bool> {
+        guard(&env, || {
+            let (experience, context_id) =
+                read_exposure(experience, context_id).map_err(|err| err.into_napi(env.raw()))?;
+            self.core
+                .shown_later(&experience, &context_id)
+                .map_err(|err| errors::core_error(env.raw(), &err))
+        })
+    }
+
+    /// Resolves once every callback queued so far is delivered or has
+    /// failed for good. Rejects with a `QubitError` `TIMEOUT` if that takes
+    /// over `timeoutMs` (default 5000).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn flush(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "number")] timeout_ms: Option<Unknown>,
+    ) -> Result<RawJs> {
+        guard(&env, || {
+            let core = self.core.clone();
+            run_with(
+                &env,
+                read_wait(timeout_ms),
+                move |timeout| core.flush(timeout),
+                undefined,
+            )
+        })
+    }
+
+    /// Closes the client: new calls fail with `CLOSED`, queued callbacks
+    /// are delivered and the queue's threads end, waiting at most
+    /// `timeoutMs` (default 5000; past it, rejects with `TIMEOUT` and the
+    /// threads finish on their own). Calling it again is harmless.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "number")] timeout_ms: Option<Unknown>,
+    ) -> Result<RawJs> {
+        guard(&env, || {
+            let core = self.core.clone();
+            run_with(
+                &env,
+                read_wait(timeout_ms),
+                move |timeout| core.close(timeout),
+                undefined,
+            )
+        })
+    }
+
+    /// A snapshot of the counters. No network; cheap.
+    #[napi(ts_return_type = "Stats")]
+    pub fn stats(&self, env: Env) -> Result<RawJs> {
+        guard(&env, || {
+            objects::stats(env.raw(), &self.core.stats()).map(RawJs)
+        })
+    }
+}
+
+/// Runs blocking `work` on the Tokio blocking pool and settles a promise on
+/// the JavaScript thread: resolved with `to_js` of the value, or rejected
+/// with a `QubitError`. A panic in `work` rejects with `INTERNAL`.
+fn run<T: Send + 'static>(
+    env: &Env,
+    work: impl FnOnce() -> std::result::Result<T, CoreError> + Send + 'static,
+    to_js: impl FnOnce(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
+) -> Result<RawJs> {
+    let promise = env.spawn_future_with_callback(
+        async move {
+            let outcome = spawn_blocking(move || catch_panic(work)).await;
+            Ok(outcome
+                .unwrap_or_else(|join_error| Err(CoreError::Internal(join_error.to_string()))))
+        },
+        move |env, outcome| match outcome {
+            Ok(value) => to_js(env.raw(), value).map(RawJs),
+            Err(error) => Err(errors::core_error(env.raw(), &error)),
+        },
+    )?;
+    Ok(RawJs(promise.raw()))
+}
+
+/// Like [`run`], for work on arguments read first: arguments that cannot be
+/// read reject the promise at once, so the method never throws.
+fn run_with<A: Send + 'static, T: Send + 'static>(
+    env: &Env,
+    arguments: Checked<A>,
+    work: impl FnOnce(A) -> std::result::Result<T, CoreError> + Send + 'static,
+    to_js: impl FnOnce(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
+) -> Result<RawJs> {
+    match arguments {
+        Ok(arguments) => run(env, move || work(arguments), to_js),
+        Err(err) => settled(env, Settle::Reject, err.to_js(env.raw())?),
+    }
+}
+
+/// Resolves a promise of nothing.
+fn undefined(env: sys::napi_env, (): ()) -> Result<sys::napi_value> {
+    crate::json::raw::undefined(env)
+}
+
+/// How an already-known outcome settles its promise.
+#[derive(Clone, Copy)]
+enum Settle {
+    Resolve,
+    Reject,
+}
+
+/// A promise settled at once with `value`, so that a promise-returning
+/// method never throws.
+fn settled(env: &Env, how: Settle, value: sys::napi_value) -> Result<RawJs> {
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
+    check_status!(unsafe {
+        match how {
+            Settle::Resolve => sys::napi_resolve_deferred(env.raw(), deferred, value),
+            Settle::Reject => sys::napi_reject_deferred(env.raw(), deferred, value),
+        }
+    })?;
+    Ok(RawJs(promise))
+}
+
+/// The fallback answer for a failure of the binding itself, with the
+/// query's context id or a newly generated one.
+fn local_fallback(
+    env: &Env,
+    context_id: Option<&str>,
+    error: sys::napi_value,
+) -> Result<sys::napi_value> {
+    let (context_id, generated) = match context_id {
+        Some(id) => (id.to_owned(), false),
+        None => (context_id::generate().unwrap_or_default(), true),
+    };
+    objects::fallback_answer(env.raw(), &context_id, generated, error)
+}
+
+/// Reads the constructor's arguments into a core builder.
+fn client_builder(
+    env: &Env,
+    tracking_id: Unknown,
+    options: Option<Unknown>,
+) -> Checked<qubit_experiences::ClientBuilder> {
+    let tracking_id = Arg::required(Some(tracking_id), "trackingId", "a string")?.string()?;
+    let runtime = match env.get_node_version() {
+        Ok(version) => format!("node/{}.{}.{}", version.major, version.minor, version.patch),
+        Err(_) => "node".to_owned(),
+    };
+    let mut builder = qubit_experiences::Client::builder(tracking_id).binding(runtime);
+
+    let Some(options) = Arg::given(options, "options") else {
+        return Ok(builder);
+    };
+    let options = options.fields(CLIENT_OPTIONS)?;
+
+    if let Some(url) = options.read("baseUrl", Arg::string)? {
+        builder = builder.base_url(url);
+    }
+    if let Some(timeout) = options.read("timeoutMs", Arg::millis)? {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(timeout) = options.read("connectTimeoutMs", Arg::millis)? {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(retries) = options.read("retries", Arg::small_count)? {
+        builder = builder.retries(retries);
+    }
+    if let Some(backoff) = options.read("backoff", |arg| arg.fields(&["firstMs", "maxMs"]))? {
+        let first = required_field(&backoff, "firstMs", Arg::millis)?;
+        let max = required_field(&backoff, "maxMs", Arg::millis)?;
+        builder = builder.backoff(first, max);
+    }
+    if let Some(bytes) = options.read("maxResponseBytes", Arg::count)? {
+        builder = builder.max_response_bytes(bytes);
+    }
+    if let Some(cache) = options.read("cache", |arg| arg.fields(CACHE_SETTINGS))? {
+        builder = builder.cache(cache_options(&cache)?);
+    }
+    for host in options
+        .read("allowedCallbackHosts", Arg::strings)?
+        .unwrap_or_default()
+    {
+        builder = builder.allow_callback_host(host);
+    }
+    if let Some(timeout) = options.read("callbackTimeoutMs", Arg::millis)? {
+        builder = builder.callback_timeout(timeout);
+    }
+    if let Some(capacity) = options.read("queueCapacity", Arg::size)? {
+        builder = builder.queue_capacity(capacity);
+    }
+    if let Some(workers) = options.read("callbackWorkers", Arg::size)? {
+        builder = builder.callback_workers(workers);
+    }
+    let dedupe_max = options.read("dedupeMaxEntries", Arg::size)?;
+    if let Some(window) = options.read("dedupeWindowMs", Arg::millis)? {
+        builder =
+            builder.deduplicate_callbacks(window, dedupe_max.unwrap_or(DEFAULT_DEDUPE_MAX_ENTRIES));
+    }
+    if let Some(proxy) = options.read("proxy", Arg::string)? {
+        builder = builder.proxy(proxy);
+    }
+    if let Some(path) = options.read("extraCaFile", Arg::string)? {
+        builder = builder.extra_ca_file(path);
+    }
+    if let Some(connections) = options.read("maxIdleConnections", Arg::size)? {
+        builder = builder.max_idle_connections(connections);
+    }
+    Ok(builder)
+}
+
+/// A field an object must have.
+fn required_field<'env, T>(
+    fields: &Fields<'env>,
+    key: &str,
+    read: impl FnOnce(&Arg<'env>) -> Checked<T>,
+) -> Checked<T> {
+    fields
+        .read(key, read)?
+        .ok_or_else(|| ArgumentError::Type(format!("\"{key}\" is required, got nothing")))
+}
+
+/// The cache settings, starting from the core's defaults.
+fn cache_options(cache: &Fields) -> Checked<CacheOptions> {
+    let mut options = CacheOptions::default();
+    if let Some(ttl) = cache.read("ttlMs", Arg::millis)? {
+        options.ttl = ttl;
+    }
+    if let Some(entries) = cache.read("maxEntries", Arg::size)? {
+        options.max_entries = entries;
+    }
+    options.serve_stale_for = cache.read("serveStaleForMs", Arg::millis)?;
+    Ok(options)
+}
+
+/// Reads a query object; nothing given is the empty query.
+fn read_query(query: Option<Unknown>) -> Checked<Query> {
+    let mut result = Query::new();
+    let Some(query) = Arg::given(query, "query") else {
+        return Ok(result);
+    };
+    let query = query.fields(QUERY_FIELDS)?;
+
+    result.context_id = query.read("contextId", Arg::string)?;
+    result.experience_ids = query.read("experienceIds", Arg::ids)?.unwrap_or_default();
+    result.preview = query.read("preview", Arg::boolean)?.unwrap_or(false);
+    result.variation = query.read("variation", Arg::id)?;
+    result.ignore_segments = query.read("ignoreSegments", Arg::boolean)?.unwrap_or(false);
+    if query.read("strict", Arg::boolean)?.unwrap_or(false) {
+        result.filter = ExperienceFilter::Strict;
+    }
+    result.timeout = query.read("timeoutMs", Arg::millis)?;
+    Ok(result)
+}
+
+/// Reads the experience and context id of an exposure. Only the fields a
+/// callback needs are read; any others (the payload) are ignored.
+fn read_exposure(experience: Unknown, context_id: Unknown) -> Checked<(Experience, String)> {
+    let fields = Arg::required(Some(experience), "experience", "an experience object")?.object()?;
+    let context_id = Arg::required(Some(context_id), "contextId", "a string")?.string()?;
+
+    let id = required_field(&fields, "id", Arg::id)?;
+    let variation = match fields.read("variationMasterId", Arg::id)? {
+        Some(variation) => variation,
+        None => required_field(&fields, "variation", Arg::id)?,
+    };
+    let is_control = fields.read("isControl", Arg::boolean)?.unwrap_or(false);
+    let callback_url = required_field(&fields, "callbackUrl", Arg::string)?;
+
+    let experience = serde_json::from_value(serde_json::json!({
+        "id": id,
+        "variation": variation,
+        "isControl": is_control,
+        "callback": callback_url,
+    }))
+    .map_err(|err| ArgumentError::Type(format!("\"experience\" is not usable: {err}")))?;
+    Ok((experience, context_id))
+}
+
+/// Reads the optional timeout of `flush` and `close`.
+fn read_wait(timeout_ms: Option<Unknown>) -> Checked<Duration> {
+    Ok(Arg::given(timeout_ms, "timeoutMs")
+        .map(|arg| arg.millis())
+        .transpose()?
+        .unwrap_or(DEFAULT_WAIT))
+}
+
+/// A promise whose pool work panics (see `__panicForTests`).
+pub fn run_for_tests(env: &Env) -> Result<RawJs> {
+    run(
+        env,
+        || -> std::result::Result<(), CoreError> { panic!("deliberate panic on a pool thread") },
+        undefined,
+    )
+}
