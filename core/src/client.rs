@@ -475,7 +475,12 @@ impl Shared {
         let mut current = self.transport.write().unwrap_or_else(|p| p.into_inner());
         if current.pid != pid {
             log::debug!("new process {pid}: opening a new connection pool");
-            *current = ProcessTransport::new(&self.settings)?;
+            let inherited =
+                std::mem::replace(&mut *current, ProcessTransport::new(&self.settings)?);
+            // The parent's pool is shared with the parent (its sockets, TLS
+            // sessions) and its lock may have been held by a parent thread
+            // at the fork: leak it rather than close or touch it.
+            std::mem::forget(inherited);
         }
         Ok(Arc::clone(&current.transport))
     }

@@ -113,7 +113,12 @@ impl Deliveries {
             State::Closed(_) => return Err(Error::Closed),
             State::Running(running) if running.pid == pid => running,
             _ => {
-                *state = State::Running(self.start_workers(pid));
+                let inherited =
+                    std::mem::replace(&mut *state, State::Running(self.start_workers(pid)));
+                // Workers inherited over fork() do not exist in this process,
+                // and their channel's locks may have been held by them at the
+                // fork: leaking that state is the only safe thing to do.
+                std::mem::forget(inherited);
                 match &mut *state {
                     State::Running(running) => running,
                     _ => return Err(Error::Internal("callback queue did not start".into())),
