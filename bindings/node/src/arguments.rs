@@ -49,9 +49,7 @@ impl<'env> Arg<'env> {
         expected: &str,
     ) -> Checked<Arg<'env>> {
         Arg::given(value, name).ok_or_else(|| {
-            ArgumentError::Type(format!(
-                "the \"{name}\" argument must be {expected}, got nothing"
-            ))
+            ArgumentError::Type(format!("\"{name}\" must be {expected}, got nothing"))
         })
     }
 

@@ -13,7 +13,7 @@ const CLI = process.env.QUBIT_EXPERIENCES_CLI || path.join(REPO, 'target', 'debu
 /** Starts an emulator serving `fixture` (a file name in emulator/fixtures). */
 async function startEmulator(fixture = 'retail.json') {
   const child = spawn(CLI, ['emulator', '--fixture', path.join(REPO, 'emulator', 'fixtures', fixture), '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'ignore'],
   })
   const url = await new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout })

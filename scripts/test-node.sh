@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The Node package's tests, from a clean checkout: builds the CLI (which
+# serves the emulator), installs the package (its install script builds the
+# native addon in release), checks that the committed index.js and index.d.ts
+# are what the build generates from the Rust sources, and runs node --test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+cargo build -p qubit-experiences-cli
+export QUBIT_EXPERIENCES_CLI="$root/target/debug/qubit-experiences"
+
+cd bindings/node
+committed="$(mktemp -d)"
+trap 'rm -rf "$committed"' EXIT
+cp index.js index.d.ts "$committed/"
+
+npm install --no-audit --no-fund
+
+for generated in index.js index.d.ts; do
+  if ! diff -u "$committed/$generated" "$generated"; then
+    echo "bindings/node/$generated is stale: the build regenerated it (diff above); commit the new one" >&2
+    exit 1
+  fi
+done
+
+node --test test/*.test.js
