@@ -24,8 +24,12 @@ impl Payload {
 
     /// Parses the payload. Integers that do not fit 64 bits become floats:
     /// use [`Payload::as_json`] where they matter.
-    pub fn to_value(&self) -> serde_json::Value {
-        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    ///
+    /// Fails with [`Error::Decode`] for a payload nested deeper than
+    /// `serde_json`'s 128 levels, which the verbatim text still holds.
+    pub fn to_value(&self) -> Result<serde_json::Value, Error> {
+        serde_json::from_str(self.0.get())
+            .map_err(|err| Error::Decode(format!("the payload cannot be parsed: {err}")))
     }
 
     /// The empty object, `{}`.
@@ -361,7 +365,10 @@ mod tests {
             experience.payload.as_json(),
             r#"{"big": 9007199254740993, "huge": 123456789012345678901234567890, "text": "ü😀"}"#
         );
-        assert_eq!(experience.payload.to_value()["big"], 9007199254740993u64);
+        assert_eq!(
+            experience.payload.to_value().unwrap()["big"],
+            9007199254740993u64
+        );
         assert_eq!(answer.context_id(), "q8eltsc1e34-0k72y37kj-jaaa50x");
         assert!(!answer.context_id_generated());
         assert_eq!(answer.cookie_domains(), ["example.com", "example.co.uk"]);

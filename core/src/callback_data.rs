@@ -66,10 +66,11 @@ pub fn decode(blob: &str) -> Result<serde_json::Map<String, serde_json::Value>, 
 /// Fails with [`Error::InvalidArgument`] when the URL has no `data`
 /// parameter, and as [`decode`] does otherwise.
 pub fn decode_url(callback_url: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-    let query = callback_url
+    // The fragment goes first: a `?` inside it does not start a query.
+    let without_fragment = callback_url.split('#').next().unwrap_or(callback_url);
+    let query = without_fragment
         .split_once('?')
-        .map(|(_, query)| query.split('#').next().unwrap_or(query))
-        .unwrap_or("");
+        .map_or("", |(_, query)| query);
 
     let blob = query
         .split('&')

@@ -40,6 +40,8 @@ impl BaseUrl {
             _ => return Err(invalid("the scheme must be http or https")),
         };
         let host = host_of(&uri).ok_or_else(|| invalid("it has no host"))?;
+        let port =
+            explicit_port(&uri).map_err(|()| invalid("the port is not a number up to 65535"))?;
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Err(invalid("credentials in the URL are not supported"));
         }
@@ -49,7 +51,7 @@ impl BaseUrl {
 
         Ok(BaseUrl {
             text: url.trim_end_matches('/').to_owned(),
-            port: uri.port_u16().unwrap_or(if is_http { 80 } else { 443 }),
+            port: port.unwrap_or(if is_http { 80 } else { 443 }),
             host,
             is_http,
         })
@@ -90,9 +92,11 @@ impl CallbackPolicy {
         }
         let host = host_of(&uri).ok_or_else(|| refuse("the callback URL has no host".into()))?;
 
+        let port = explicit_port(&uri)
+            .map_err(|()| refuse("the callback URL's port is not a number up to 65535".into()))?;
         let port = match uri.scheme_str() {
-            Some("https") => uri.port_u16().unwrap_or(443),
-            Some("http") if self.allow_http && is_loopback(&host) => uri.port_u16().unwrap_or(80),
+            Some("https") => port.unwrap_or(443),
+            Some("http") if self.allow_http && is_loopback(&host) => port.unwrap_or(80),
             Some("http") => {
                 return Err(refuse(format!(
                     "plain http to {host} is only allowed when the base URL is http on loopback"
@@ -113,6 +117,18 @@ impl CallbackPolicy {
 fn host_of(uri: &Uri) -> Option<String> {
     let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// The URL's explicit port, `None` when it has none, or an error when it
+/// has one that is not a valid port (which `http` would quietly drop).
+fn explicit_port(uri: &Uri) -> Result<Option<u16>, ()> {
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let after_host = authority.rsplit(']').next().unwrap_or(authority);
+
+    match after_host.rsplit_once(':') {
+        None | Some((_, "")) => Ok(None),
+        Some((_, port)) => port.parse().map(Some).map_err(drop),
+    }
 }
 
 /// Reads an allowed-host entry: `host` (port 443) or `host:port`.
@@ -160,6 +176,8 @@ mod tests {
             "https://user:pw@sse.qubit.com",
             "https://sse.qubit.com/?x=1",
             "https://sse.qubit.com/#x",
+            "http://127.0.0.1:99999",
+            "http://127.0.0.1:65616",
         ] {
             let err = BaseUrl::parse(url).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidArgument, "{url}");

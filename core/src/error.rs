@@ -175,7 +175,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Connection(_) => true,
-            Error::HttpStatus { status, .. } => *status == 429 || *status >= 500,
+            Error::HttpStatus { status, .. } => *status == 429 || (500..600).contains(status),
             _ => false,
         }
     }
@@ -284,6 +284,7 @@ mod tests {
         assert!(Error::from_status(500, b"").is_retryable());
         assert!(Error::from_status(429, b"").is_retryable());
         assert!(!Error::from_status(400, b"").is_retryable());
+        assert!(!Error::from_status(600, b"").is_retryable());
         assert!(!Error::NotFound.is_retryable());
         assert!(!Error::Decode("x".into()).is_retryable());
     }

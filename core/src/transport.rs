@@ -146,7 +146,16 @@ impl Transport {
 /// ignored, as a date needs a clock agreement the SDK cannot assume.
 fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
     let value = response.headers().get("retry-after")?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    parse_delay_seconds(value.trim()).map(Duration::from_secs)
+}
+
+/// Delay-seconds: digits only; a value too large for 64 bits is still a
+/// valid (enormous) delay, so it saturates instead of being ignored.
+fn parse_delay_seconds(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(value.parse().unwrap_or(u64::MAX))
 }
 
 /// Maps a transport failure onto the SDK's codes.
@@ -164,6 +173,11 @@ fn map_ureq_error(err: ureq::Error, budget: Duration) -> Error {
             Error::Connection(format!("the server broke the HTTP protocol: {proto}"))
         }
         ureq::Error::BadUri(uri) => Error::InvalidArgument(format!("URL is not valid: {uri}")),
+        // The request itself could not be built (a context id too long for
+        // any URL, say): nothing was sent, and retrying cannot help.
+        ureq::Error::Http(err) => {
+            Error::InvalidArgument(format!("the request could not be built: {err}"))
+        }
         other => Error::Connection(other.to_string()),
     }
 }
@@ -233,4 +247,26 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, Error> {
         )));
     }
     Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_seconds_are_digits_and_saturate() {
+        assert_eq!(parse_delay_seconds("120"), Some(120));
+        assert_eq!(parse_delay_seconds("0"), Some(0));
+        assert_eq!(parse_delay_seconds("99999999999999999999"), Some(u64::MAX));
+        for unreadable in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "+5",
+        ] {
+            assert_eq!(parse_delay_seconds(unreadable), None, "{unreadable:?}");
+        }
+    }
 }

@@ -312,7 +312,7 @@ fn check_answer(answer: &Answer, expect: &Expectation) -> Result<(), String> {
             )?;
             expect_eq(
                 "payload",
-                actual.payload.to_value(),
+                actual.payload.to_value().map_err(|err| err.to_string())?,
                 expected.payload.clone(),
             )?;
             if let Some(text) = &expected.payload_json {
