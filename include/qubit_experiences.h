@@ -334,17 +334,35 @@ qubit_status qubit_client_send_callback(const qubit_client *client,
 // Queues the exposure callback of `experience` for background delivery
 // and returns at once: never blocks on the network. Thread-safe.
 //
-// On success writes to `*queued_out` true, or false when de-duplication
-// skipped it as already sent. Fails with `QUBIT_CALLBACK_REFUSED`,
+// On success writes to `*queued_out` (when not NULL) true, or false when
+// de-duplication skipped it as already sent. Fails with `QUBIT_CALLBACK_REFUSED`,
 // `QUBIT_QUEUE_FULL` (dropped, and counted) or `QUBIT_CLOSED`.
 //
 // # Safety
-// As `qubit_client_shown`; `queued_out` is NULL or writable.
+// As `qubit_client_shown`; `queued_out` is NULL (not wanted) or writable.
 qubit_status qubit_client_shown_later(const qubit_client *client,
                                       const qubit_experience *experience,
                                       const char *context_id,
                                       bool *queued_out,
                                       qubit_error **error);
+
+// Queues the exposure callback of a callback URL kept from an earlier
+// answer, as `qubit_client_shown_later` does; `experience_id` and
+// `variation_master_id` identify the exposure for de-duplication. For
+// bindings that copy an answer out and free it. Never blocks on the
+// network; thread-safe.
+//
+// # Safety
+// `client` is NULL or live; `callback_url` and `context_id` are NULL or
+// NUL-terminated; `queued_out` is NULL (not wanted) or writable; `error`
+// is NULL or writable.
+qubit_status qubit_client_send_callback_later(const qubit_client *client,
+                                              const char *callback_url,
+                                              const char *context_id,
+                                              uint64_t experience_id,
+                                              uint64_t variation_master_id,
+                                              bool *queued_out,
+                                              qubit_error **error);
 
 // Waits until every callback queued so far is delivered or has failed for
 // good. Blocking, thread-safe. Fails with `QUBIT_TIMEOUT` after

@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 use std::time::Duration;
 
-use sdk::{Client, Error};
+use sdk::{Client, Error, Experience};
 
 use crate::answer::{QubitAnswer, QubitExperience};
 use crate::boundary::{
@@ -190,12 +190,12 @@ pub unsafe extern "C" fn qubit_client_send_callback(
 /// Queues the exposure callback of `experience` for background delivery
 /// and returns at once: never blocks on the network. Thread-safe.
 ///
-/// On success writes to `*queued_out` true, or false when de-duplication
-/// skipped it as already sent. Fails with `QUBIT_CALLBACK_REFUSED`,
+/// On success writes to `*queued_out` (when not NULL) true, or false when
+/// de-duplication skipped it as already sent. Fails with `QUBIT_CALLBACK_REFUSED`,
 /// `QUBIT_QUEUE_FULL` (dropped, and counted) or `QUBIT_CLOSED`.
 ///
 /// # Safety
-/// As `qubit_client_shown`; `queued_out` is NULL or writable.
+/// As `qubit_client_shown`; `queued_out` is NULL (not wanted) or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qubit_client_shown_later(
     client: *const QubitClient,
@@ -213,15 +213,71 @@ pub unsafe extern "C" fn qubit_client_shown_later(
                 text(context_id, "context_id")?,
             )
         };
-        let out = output(queued_out, "queued_out")?;
-
-        out.write(
-            client
-                .client
-                .shown_later(&experience.experience, context_id)?,
-        );
-        Ok(())
+        queue(client, &experience.experience, context_id, queued_out)
     })
+}
+
+/// Queues the exposure callback of a callback URL kept from an earlier
+/// answer, as `qubit_client_shown_later` does; `experience_id` and
+/// `variation_master_id` identify the exposure for de-duplication. For
+/// bindings that copy an answer out and free it. Never blocks on the
+/// network; thread-safe.
+///
+/// # Safety
+/// `client` is NULL or live; `callback_url` and `context_id` are NULL or
+/// NUL-terminated; `queued_out` is NULL (not wanted) or writable; `error`
+/// is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qubit_client_send_callback_later(
+    client: *const QubitClient,
+    callback_url: *const c_char,
+    context_id: *const c_char,
+    experience_id: u64,
+    variation_master_id: u64,
+    queued_out: *mut bool,
+    error: *mut *mut QubitError,
+) -> QubitStatus {
+    call(error, || {
+        // SAFETY: guaranteed by the caller.
+        let (client, callback_url, context_id) = unsafe {
+            (
+                handle(client, "client")?,
+                text(callback_url, "callback_url")?,
+                text(context_id, "context_id")?,
+            )
+        };
+
+        let experience = exposure(callback_url, experience_id, variation_master_id)?;
+        queue(client, &experience, context_id, queued_out)
+    })
+}
+
+/// Queues one exposure and reports, when asked, whether it was queued.
+fn queue(
+    client: &QubitClient,
+    experience: &Experience,
+    context_id: &str,
+    queued_out: *mut bool,
+) -> Result<(), Error> {
+    let queued = client.client.shown_later(experience, context_id)?;
+    if let Ok(out) = output(queued_out, "queued_out") {
+        out.write(queued);
+    }
+    Ok(())
+}
+
+/// The experience an exposure stands for. The core has no public
+/// constructor for one, so it is read from the service's own field names
+/// (its payload is not needed to send a callback).
+fn exposure(callback_url: &str, id: u64, variation_master_id: u64) -> Result<Experience, Error> {
+    let fields = serde_json::json!({
+        "id": id,
+        "variation": variation_master_id,
+        "isControl": false,
+        "callback": callback_url,
+    });
+    serde_json::from_value(fields)
+        .map_err(|err| Error::Internal(format!("could not describe the exposure: {err}")))
 }
 
 /// Waits until every callback queued so far is delivered or has failed for
