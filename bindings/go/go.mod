@@ -1,0 +1,3 @@
+module github.com/qubit-experiences/qubit-experiences/bindings/go
+
+go 1.24
