@@ -53,7 +53,37 @@ static void install_faults(const scenario_run *run)
     free(list);
 }
 
-/* `http` scenarios: a raw request whose status is compared. */
+/* A raw 200 answer of the service against `expect`, field by field. */
+static void check_raw_answer(const scenario_run *run, const char *body)
+{
+    yajl_val answer = json_parse(body, "raw answer");
+    yajl_val expected = json_member(run->expect, "experiences");
+    yajl_val served = json_member(answer, "experiencePayloads");
+    if (YAJL_IS_ARRAY(expected)) {
+        size_t count = YAJL_IS_ARRAY(served) ? served->u.array.len : 0;
+        CHECK(count == expected->u.array.len, "%s: %zu experiences served", run->name, count);
+        const char *keys[][2] = {{"id", "id"}, {"variation", "variation"},
+                                 {"isControl", "isControl"}, {"payload", "payload"}};
+        for (size_t i = 0; i < count && i < expected->u.array.len; i++) {
+            for (size_t k = 0; k < 4; k++) {
+                CHECK(json_equal(json_member(served->u.array.values[i], keys[k][0]),
+                                 json_member(expected->u.array.values[i], keys[k][1])),
+                      "%s: served experience %zu %s", run->name, i, keys[k][0]);
+            }
+        }
+    }
+    const char *fields[] = {"contextId", "cookieDomains"};
+    for (size_t f = 0; f < 2; f++) {
+        yajl_val want = json_member(run->expect, fields[f]);
+        if (want) {
+            CHECK(json_equal(json_member(answer, fields[f]), want), "%s: served %s", run->name,
+                  fields[f]);
+        }
+    }
+    yajl_tree_free(answer);
+}
+
+/* `http` scenarios: a raw request whose status (and 200 answer) is compared. */
 static void run_raw(const scenario_run *run, yajl_val http)
 {
     http_response response = {0};
@@ -62,6 +92,9 @@ static void run_raw(const scenario_run *run, yajl_val http)
     yajl_val status = json_member(run->expect, "status");
     CHECK(rc == 0 && status != NULL && response.status == YAJL_GET_INTEGER(status),
           "%s: raw request status %d", run->name, response.status);
+    if (rc == 0 && response.status == 200) {
+        check_raw_answer(run, response.body);
+    }
     http_response_free(&response);
 }
 
@@ -184,9 +217,19 @@ static void check_answer(const scenario_run *run, const qubit_answer *answer)
         CHECK(strcmp(context_id, expected_id) == 0, "%s: context id %s", run->name, context_id);
         CHECK(!qubit_answer_context_id_generated(answer), "%s: id not generated", run->name);
     }
-    if (is_true(json_member(run->expect, "contextIdGenerated"))) {
-        CHECK(qubit_answer_context_id_generated(answer), "%s: id generated", run->name);
+    yajl_val generated = json_member(run->expect, "contextIdGenerated");
+    if (generated) {
+        CHECK(qubit_answer_context_id_generated(answer) == is_true(generated),
+              "%s: id generated is %d", run->name, qubit_answer_context_id_generated(answer));
+    }
+    if (is_true(generated)) {
         CHECK(is_generated_context_id(context_id), "%s: generated id %s", run->name, context_id);
+    }
+
+    const char *source = text_of(json_member(run->expect, "source"));
+    if (source) {
+        CHECK(strcmp(qubit_answer_source(answer), source) == 0, "%s: source %s", run->name,
+              qubit_answer_source(answer));
     }
 
     yajl_val domains = json_member(run->expect, "cookieDomains");
@@ -327,6 +370,9 @@ static void run_client(const scenario_run *run)
         CHECK(fail_open ? status == QUBIT_OK : status != QUBIT_OK,
               "%s: the call's status %s", run->name, qubit_status_name(status));
         check_error(run, fail_open ? qubit_answer_error(answer) : error);
+        if (fail_open) {
+            check_answer(run, answer);
+        }
     } else if (CHECK(status == QUBIT_OK, "%s: fetch failed: %s", run->name,
                      qubit_error_message(error))) {
         check_answer(run, answer);

@@ -48,7 +48,7 @@ char *read_file(const char *path);
 yajl_val json_parse(const char *text, const char *what);
 
 /* Whether two JSON values are equal: integers by exact text, other numbers
- * by value, objects regardless of key order. */
+ * by value (1.5e+300 is 1.5e300), objects regardless of key order. */
 int json_equal(yajl_val a, yajl_val b);
 
 /* Serializes a JSON value; free with free(). */
