@@ -41,7 +41,7 @@ func NewClient(trackingID string, opts ...Option) (*Client, error) {
 
 		binding := append([]Option{withBinding("go/" + runtime.Version())}, opts...)
 		for _, option := range binding {
-			if err := option(options); err != nil {
+			if err := option(&settings{handle: options}); err != nil {
 				return err
 			}
 		}

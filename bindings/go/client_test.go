@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -248,4 +249,39 @@ func TestCloseDuringConcurrentCalls(t *testing.T) {
 		t.Error(err)
 	}
 	wg.Wait()
+}
+
+// A client that is never closed is closed and freed by its finalizer once
+// unreachable; this exercises that path under the race detector.
+func TestForgottenClientIsReleased(t *testing.T) {
+	func() {
+		client, err := experiences.NewClient("retail_shop", experiences.WithBaseURL(baseURL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.GetExperiences(context.Background(), experiences.Query{ContextID: "visitor-1"}); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for range 3 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// One fetch through Go, cgo, the C ABI and the core, against the local
+// emulator, from parallel goroutines.
+func BenchmarkGetExperiences(b *testing.B) {
+	client, err := experiences.NewClient("retail_shop", experiences.WithBaseURL(baseURL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := client.GetExperiences(context.Background(), experiences.Query{ContextID: "visitor-1"}); err != nil {
+				b.Error(err)
+			}
+		}
+	})
 }

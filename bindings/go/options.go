@@ -9,23 +9,28 @@ import "time"
 
 // Option changes one client setting; every setting has a production
 // default (see the Rust core's ClientBuilder).
-type Option func(*C.qubit_client_options) error
+type Option func(*settings) error
+
+// settings are the C options a client is built from.
+type settings struct {
+	handle *C.qubit_client_options
+}
 
 // setting is an Option made of one C setter call.
 func setting(set func(*C.qubit_client_options, **C.qubit_error) C.qubit_status) Option {
-	return func(options *C.qubit_client_options) error {
+	return func(options *settings) error {
 		var e *C.qubit_error
-		return check(set(options, &e), e)
+		return check(set(options.handle, &e), e)
 	}
 }
 
 // stringOption is an Option setting one string.
 func stringOption(value, name string,
 	set func(*C.qubit_client_options, *C.char, **C.qubit_error) C.qubit_status) Option {
-	return func(options *C.qubit_client_options) error {
+	return func(options *settings) error {
 		return withCStrings([]string{value}, []string{name}, func(c []*C.char) error {
 			var e *C.qubit_error
-			return check(set(options, c[0], &e), e)
+			return check(set(options.handle, c[0], &e), e)
 		})
 	}
 }
