@@ -4,14 +4,15 @@
 use std::ptr;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Env, Result, ToNapiValue, Unknown, spawn_blocking};
-use napi::{JsValue, check_status, sys};
+use napi::bindgen_prelude::{Env, Result, ToNapiValue, Unknown};
+use napi::{check_status, sys};
 use napi_derive::napi;
 use qubit_experiences::{
     CacheOptions, Error as CoreError, Experience, ExperienceFilter, Query, context_id,
 };
 
 use crate::arguments::{Arg, Checked, Fields};
+use crate::completions::Settlement;
 use crate::errors::{self, ArgumentError, catch_panic, guard};
 use crate::objects;
 
@@ -150,27 +151,29 @@ impl Client {
                 Ok(query) => query,
                 Err(err) => {
                     let error = err.to_js(env.raw())?;
-                    return settled(&env, Settle::Resolve, local_fallback(&env, None, error)?);
+                    return settled(
+                        &env,
+                        Settle::Resolve,
+                        local_fallback(env.raw(), None, error)?,
+                    );
                 }
             };
             let core = self.core.clone();
             let context_id = query.context_id.clone();
-            let promise = env.spawn_future_with_callback(
-                async move {
-                    let work = move || Ok::<_, CoreError>(core.get_experiences_fail_open(&query));
-                    Ok(spawn_blocking(move || catch_panic(work)).await)
-                },
+            crate::env_state(env.raw())?.completions.spawn(
+                &env,
+                move || catch_panic(|| Ok(core.get_experiences_fail_open(&query))),
                 move |env, outcome| {
-                    let failure = match outcome {
-                        Ok(Ok(answer)) => return objects::answer(env.raw(), &answer).map(RawJs),
-                        Ok(Err(panic)) => panic,
-                        Err(join_error) => CoreError::Internal(join_error.to_string()),
+                    let answer = match outcome {
+                        Ok(answer) => objects::answer(env, &answer)?,
+                        Err(panic) => {
+                            let error = errors::qubit_error(env, &panic)?;
+                            local_fallback(env, context_id.as_deref(), error)?
+                        }
                     };
-                    let error = errors::qubit_error(env.raw(), &failure)?;
-                    local_fallback(env, context_id.as_deref(), error).map(RawJs)
+                    Ok(Settlement::Resolve(answer))
                 },
-            )?;
-            Ok(RawJs(promise.raw()))
+            )
         })
     }
 
@@ -272,26 +275,23 @@ impl Client {
     }
 }
 
-/// Runs blocking `work` on the Tokio blocking pool and settles a promise on
-/// the JavaScript thread: resolved with `to_js` of the value, or rejected
-/// with a `QubitError`. A panic in `work` rejects with `INTERNAL`.
+/// Runs blocking `work` on a pool thread (see `completions.rs`) and
+/// settles a promise on the JavaScript thread: resolved with `to_js` of the
+/// value, or rejected with a `QubitError`. A panic in `work` rejects with
+/// `INTERNAL`.
 fn run<T: Send + 'static>(
     env: &Env,
     work: impl FnOnce() -> std::result::Result<T, CoreError> + Send + 'static,
-    to_js: impl FnOnce(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
+    to_js: impl FnOnce(sys::napi_env, T) -> Result<sys::napi_value> + Send + 'static,
 ) -> Result<RawJs> {
-    let promise = env.spawn_future_with_callback(
-        async move {
-            let outcome = spawn_blocking(move || catch_panic(work)).await;
-            Ok(outcome
-                .unwrap_or_else(|join_error| Err(CoreError::Internal(join_error.to_string()))))
-        },
+    crate::env_state(env.raw())?.completions.spawn(
+        env,
+        move || catch_panic(work),
         move |env, outcome| match outcome {
-            Ok(value) => to_js(env.raw(), value).map(RawJs),
-            Err(error) => Err(errors::core_error(env.raw(), &error)),
+            Ok(value) => to_js(env, value).map(Settlement::Resolve),
+            Err(error) => errors::qubit_error(env, &error).map(Settlement::Reject),
         },
-    )?;
-    Ok(RawJs(promise.raw()))
+    )
 }
 
 /// Like [`run`], for work on arguments read first: arguments that cannot be
@@ -300,7 +300,7 @@ fn run_with<A: Send + 'static, T: Send + 'static>(
     env: &Env,
     arguments: Checked<A>,
     work: impl FnOnce(A) -> std::result::Result<T, CoreError> + Send + 'static,
-    to_js: impl FnOnce(sys::napi_env, T) -> Result<sys::napi_value> + 'static,
+    to_js: impl FnOnce(sys::napi_env, T) -> Result<sys::napi_value> + Send + 'static,
 ) -> Result<RawJs> {
     match arguments {
         Ok(arguments) => run(env, move || work(arguments), to_js),
@@ -338,7 +338,7 @@ fn settled(env: &Env, how: Settle, value: sys::napi_value) -> Result<RawJs> {
 /// The fallback answer for a failure of the binding itself, with the
 /// query's context id or a newly generated one.
 fn local_fallback(
-    env: &Env,
+    env: sys::napi_env,
     context_id: Option<&str>,
     error: sys::napi_value,
 ) -> Result<sys::napi_value> {
@@ -346,7 +346,7 @@ fn local_fallback(
         Some(id) => (id.to_owned(), false),
         None => (context_id::generate().unwrap_or_default(), true),
     };
-    objects::fallback_answer(env.raw(), &context_id, generated, error)
+    objects::fallback_answer(env, &context_id, generated, error)
 }
 
 /// Reads the constructor's arguments into a core builder.

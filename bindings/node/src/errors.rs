@@ -34,20 +34,16 @@ const ERROR_CLASS_SOURCE: &str = r#"(() => {
   return QubitError;
 })()"#;
 
-/// The `QubitError` constructor of one Node environment (main thread or a
-/// worker), kept as its instance data.
-struct ErrorClass(sys::napi_ref);
-
-/// Defines `QubitError` for this environment and remembers it.
-pub(crate) fn define_error_class(env: &Env) -> Result<Unknown<'_>> {
+/// Defines `QubitError` for this environment: the class, and a reference
+/// that keeps it for [`qubit_error`].
+pub(crate) fn define_error_class(env: &Env) -> Result<(Unknown<'_>, sys::napi_ref)> {
     let class: Unknown = env.run_script(ERROR_CLASS_SOURCE)?;
 
     let mut reference = ptr::null_mut();
     check_status!(unsafe {
         sys::napi_create_reference(env.raw(), class.raw(), 1, &mut reference)
     })?;
-    env.set_instance_data(ErrorClass(reference), (), |_| {})?;
-    Ok(class)
+    Ok((class, reference))
 }
 
 /// `{ INVALID_ARGUMENT: 1, NOT_FOUND: 2, ... }`, frozen: the core's table.
@@ -62,18 +58,9 @@ pub(crate) fn error_code_table(env: &Env) -> Result<Object<'_>> {
 
 /// A new `QubitError` for a core error.
 pub(crate) fn qubit_error(env: sys::napi_env, error: &CoreError) -> Result<sys::napi_value> {
-    let class = {
-        let env = Env::from_raw(env);
-        let Some(ErrorClass(reference)) = env.get_instance_data::<ErrorClass>()? else {
-            return Err(Error::new(
-                Status::GenericFailure,
-                "QubitError is not defined",
-            ));
-        };
-        let mut class = ptr::null_mut();
-        check_status!(unsafe { sys::napi_get_reference_value(env.raw(), *reference, &mut class) })?;
-        class
-    };
+    let reference = crate::env_state(env)?.error_class;
+    let mut class = ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_reference_value(env, reference, &mut class) })?;
 
     let status = match error.status() {
         Some(status) => raw::number(env, f64::from(status))?,

@@ -19,14 +19,64 @@
 
 mod arguments;
 pub mod client;
+mod completions;
 mod errors;
 pub mod functions;
 mod json;
 mod objects;
 pub mod types;
 
+use std::sync::Arc;
+
 use napi::bindgen_prelude::{Env, JsObjectValue, Object, Result};
+use napi::{Error, Status, sys};
 use napi_derive::napi;
+
+use crate::completions::Completions;
+
+/// What the binding keeps per Node environment (the main thread, or each
+/// worker thread), as the environment's instance data.
+pub(crate) struct EnvState {
+    /// The `QubitError` class.
+    pub(crate) error_class: sys::napi_ref,
+    /// Where finished calls wait to settle their promises.
+    pub(crate) completions: Arc<Completions>,
+}
+
+/// The state of the environment `env`.
+pub(crate) fn env_state(env: sys::napi_env) -> Result<&'static EnvState> {
+    Env::from_raw(env)
+        .get_instance_data::<EnvState>()?
+        .map(|state| &*state)
+        .ok_or_else(|| Error::new(Status::GenericFailure, "the addon was not initialised"))
+}
+
+/// Gives napi-rs a Tokio runtime whose threads run below the JavaScript
+/// thread's priority. Its blocking pool does every network call; each
+/// thread mostly waits on a socket, and when the machine's cores are all
+/// busy the JavaScript thread (which runs the application and settles the
+/// answers) should get the CPU first. Its one async worker thread is idle:
+/// the binding runs no futures.
+#[napi_derive::module_init]
+fn init_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("qubit-experiences")
+        .on_thread_start(lower_thread_priority)
+        .build();
+    if let Ok(runtime) = runtime {
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}
+
+/// Raises the calling thread's nice value by 5 (Linux: per thread).
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        let thread = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, thread, 5);
+    }
+}
 
 /// Sets up what the generated exports cannot express: the `QubitError`
 /// class, the `errorCodes` table, and a panic hook that keeps panics quiet
@@ -36,7 +86,17 @@ use napi_derive::napi;
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
     errors::silence_panic_output();
 
-    let class = errors::define_error_class(&env)?;
+    let (class, error_class) = errors::define_error_class(&env)?;
+    let completions = Completions::new(&env)?;
+    env.set_instance_data(
+        EnvState {
+            error_class,
+            completions,
+        },
+        (),
+        |_| {},
+    )?;
+
     exports.set_named_property("QubitError", class)?;
     exports.set_named_property("errorCodes", errors::error_code_table(&env)?)?;
     Ok(())
