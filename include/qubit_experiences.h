@@ -447,6 +447,13 @@ const char *qubit_error_message(const qubit_error *error);
 // `error` is NULL or a live error object.
 uint16_t qubit_error_status(const qubit_error *error);
 
+// Whether another attempt could succeed (a connection failure, a 5xx or a
+// 429); false for NULL. Thread-safe.
+//
+// # Safety
+// `error` is NULL or a live error object.
+bool qubit_error_retryable(const qubit_error *error);
+
 // Releases an error object. NULL is accepted and ignored.
 //
 // Do not use `error`, or any string read from it, afterwards.

@@ -36,7 +36,7 @@ func TestErrorsMatchSentinelsAndCarryCodeAndStatus(t *testing.T) {
 	if !errors.Is(err, experiences.ErrHTTPStatus) || errors.Is(err, experiences.ErrNotFound) {
 		t.Fatalf("errors.Is: %v", err)
 	}
-	if !errors.As(err, &typed) || typed.Code != experiences.CodeHTTPStatus || typed.Status != 503 {
+	if !errors.As(err, &typed) || typed.Code != experiences.CodeHTTPStatus || typed.Status != 503 || !typed.Retryable {
 		t.Fatalf("errors.As: %#v", typed)
 	}
 	if typed.Error() != "experiences: the service answered HTTP 503: down" {

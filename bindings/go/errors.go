@@ -78,6 +78,9 @@ type Error struct {
 	Status int
 	// Message says what went wrong, for people.
 	Message string
+	// Retryable says whether another attempt could succeed: a connection
+	// failure, a 5xx or a 429.
+	Retryable bool
 }
 
 func (e *Error) Error() string { return "experiences: " + e.Message }
@@ -91,9 +94,10 @@ func (e *Error) Is(target error) bool {
 // errorFrom copies a C error object into Go memory; it does not free it.
 func errorFrom(e *C.qubit_error) *Error {
 	return &Error{
-		Code:    Code(C.qubit_error_code(e)),
-		Status:  int(C.qubit_error_status(e)),
-		Message: goString(C.qubit_error_message(e)),
+		Code:      Code(C.qubit_error_code(e)),
+		Status:    int(C.qubit_error_status(e)),
+		Message:   goString(C.qubit_error_message(e)),
+		Retryable: bool(C.qubit_error_retryable(e)),
 	}
 }
 

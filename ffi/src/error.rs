@@ -104,6 +104,7 @@ pub struct QubitError {
     pub(crate) status: QubitStatus,
     pub(crate) message: CString,
     pub(crate) http_status: u16,
+    pub(crate) retryable: bool,
 }
 
 impl QubitError {
@@ -112,6 +113,7 @@ impl QubitError {
             status: QubitStatus::from(error.code()),
             message: c_string(&error.to_string()),
             http_status: error.status().unwrap_or(0),
+            retryable: error.is_retryable(),
         }
     }
 }
@@ -156,6 +158,19 @@ pub unsafe extern "C" fn qubit_error_status(error: *const QubitError) -> u16 {
     // SAFETY: guaranteed by the caller.
     read(0, || {
         unsafe { error.as_ref() }.map_or(0, |error| error.http_status)
+    })
+}
+
+/// Whether another attempt could succeed (a connection failure, a 5xx or a
+/// 429); false for NULL. Thread-safe.
+///
+/// # Safety
+/// `error` is NULL or a live error object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qubit_error_retryable(error: *const QubitError) -> bool {
+    // SAFETY: guaranteed by the caller.
+    read(false, || {
+        unsafe { error.as_ref() }.is_some_and(|error| error.retryable)
     })
 }
 
@@ -214,6 +229,7 @@ mod tests {
 
         assert_eq!(error.status, QubitStatus::QUBIT_NOT_FOUND);
         assert_eq!(error.http_status, 404);
+        assert!(!error.retryable);
         assert!(
             error
                 .message

@@ -34,6 +34,9 @@ static void expect_failure(qubit_status status, qubit_error **error_slot, qubit_
           "%s: error message", what);
     CHECK(qubit_error_status(error) == http_status, "%s: HTTP status %u, expected %u", what,
           qubit_error_status(error), http_status);
+    bool retryable = expected == QUBIT_CONNECTION || http_status == 429 || http_status >= 500;
+    CHECK(qubit_error_retryable(error) == retryable, "%s: retryable is %d", what,
+          qubit_error_retryable(error));
     qubit_error_free(error);
 }
 
@@ -394,6 +397,7 @@ static void test_null_handles_in_getters(void)
     CHECK(qubit_error_code(NULL) == QUBIT_INVALID_ARGUMENT, "code of NULL");
     CHECK(qubit_error_message(NULL) == NULL, "message of NULL");
     CHECK(qubit_error_status(NULL) == 0, "status of NULL");
+    CHECK(!qubit_error_retryable(NULL), "NULL is not retryable");
     CHECK(!qubit_client_is_closed(NULL), "NULL client is not closed");
     CHECK(qubit_client_tracking_id(NULL) == NULL, "tracking id of NULL");
 
