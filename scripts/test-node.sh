@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 
 cargo build -p qubit-experiences-cli
-export QUBIT_EXPERIENCES_CLI="$root/target/debug/qubit-experiences"
+export QUBIT_EXPERIENCES_CLI="${CARGO_TARGET_DIR:-$root/target}/debug/qubit-experiences"
 
 cd bindings/node
 committed="$(mktemp -d)"
