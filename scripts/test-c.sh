@@ -3,7 +3,7 @@
 # cbindgen generates, compiles the C programs of tests/c with -Wall -Wextra
 # -Werror linked dynamically and statically, runs them against emulators
 # (conformance scenarios, every error path, 8 threads on one client), runs
-# the conformance program under valgrind, compiles the header as C99 and
+# each of them under valgrind too, compiles the header as C99 and
 # C++, installs into a temporary prefix and builds the quickstart of
 # docs/c-and-go.md through pkg-config.
 set -euo pipefail
@@ -116,12 +116,22 @@ for fixture in $fixtures; do
 done
 
 step "every error path"
-"$work/errors-dynamic" "$retail_url"
+# The library never prints: a passing run writes nothing to stderr.
+"$work/errors-dynamic" "$retail_url" 2>"$work/errors.stderr"
+if [ -s "$work/errors.stderr" ]; then
+    cat "$work/errors.stderr" >&2
+    echo "something was printed to stderr" >&2
+    exit 1
+fi
 "$work/errors-static" "$retail_url"
+"${valgrind_cmd[@]}" "$work/errors-dynamic" "$retail_url"
+echo "valgrind: no invalid access, no leak"
 
 step "one client, 8 threads"
 "$work/threads-dynamic" "$retail_url"
 "$work/threads-static" "$retail_url"
+"${valgrind_cmd[@]}" "$work/threads-dynamic" "$retail_url"
+echo "valgrind: no invalid access, no leak"
 
 step "install into a temporary prefix; the quickstart through pkg-config"
 prefix=$work/prefix
