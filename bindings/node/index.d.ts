@@ -119,9 +119,10 @@ export declare class Client {
  * A test aid, not part of the API: panics inside the binding so tests can
  * check that the panic becomes a `QubitError` `INTERNAL` rather than an
  * abort. `"sync"` panics on the calling thread; `"async"` panics on a pool
- * thread and returns the rejected promise.
+ * thread, `"settle"` while settling on the JavaScript thread, and both
+ * return the rejected promise.
  */
-export declare function __panicForTests(kind: 'sync' | 'async'): never | Promise<never>
+export declare function __panicForTests(kind: 'sync' | 'async' | 'settle'): never | Promise<never>
 
 /** The experiences for one visitor, and what to do with its cookie. */
 export interface Answer {

@@ -498,11 +498,17 @@ fn read_wait(timeout_ms: Option<Unknown>) -> Checked<Duration> {
         .unwrap_or(DEFAULT_WAIT))
 }
 
-/// A promise whose pool work panics (see `__panicForTests`).
-pub fn run_for_tests(env: &Env) -> Result<RawJs> {
+/// A promise whose pool work panics (`on_pool`), or whose settlement on
+/// the JavaScript thread panics (see `__panicForTests`).
+pub fn run_for_tests(env: &Env, on_pool: bool) -> Result<RawJs> {
     run(
         env,
-        || -> std::result::Result<(), CoreError> { panic!("deliberate panic on a pool thread") },
-        undefined,
+        move || -> std::result::Result<(), CoreError> {
+            match on_pool {
+                true => panic!("deliberate panic on a pool thread"),
+                false => Ok(()),
+            }
+        },
+        |_, ()| panic!("deliberate panic while settling"),
     )
 }

@@ -21,6 +21,7 @@
 //! client never holds a process open.
 
 use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,6 +30,7 @@ use napi::bindgen_prelude::{Env, Result, ToNapiValue, spawn_blocking};
 use napi::{check_status, sys};
 
 use crate::client::RawJs;
+use crate::errors;
 use crate::json::raw;
 
 /// How a finished call settles its promise.
@@ -158,9 +160,16 @@ impl Completions {
         spawn_blocking(move || {
             let result = work();
             completions.push(Box::new(move |env| {
-                let settlement = settle(env, result).or_else(|err| {
-                    unsafe { ToNapiValue::to_napi_value(env, err) }.map(Settlement::Reject)
-                });
+                // A panic while building the answer rejects this promise
+                // with `INTERNAL`; the rest of the batch still settles.
+                let settlement = catch_unwind(AssertUnwindSafe(|| settle(env, result)))
+                    .unwrap_or_else(|payload| {
+                        errors::qubit_error(env, &errors::panic_error(payload))
+                            .map(Settlement::Reject)
+                    })
+                    .or_else(|err| {
+                        unsafe { ToNapiValue::to_napi_value(env, err) }.map(Settlement::Reject)
+                    });
                 let deferred = deferred;
                 // Nothing more can be done if settling fails: the
                 // environment is going away.
@@ -279,11 +288,9 @@ impl Completions {
         };
         if status == sys::Status::napi_ok && !data.is_null() {
             let completions = unsafe { &*(data as *const Completions) };
-            // A panic must not unwind into Node; the calls it would have
-            // settled stay pending.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                completions.settle_finished(env)
-            }));
+            // Each call's settlement catches its own panics; this only
+            // keeps anything else from unwinding into Node.
+            let _ = catch_unwind(AssertUnwindSafe(|| completions.settle_finished(env)));
         }
         ptr::null_mut()
     }

@@ -129,14 +129,16 @@ pub fn decode_callback_url(
 /// A test aid, not part of the API: panics inside the binding so tests can
 /// check that the panic becomes a `QubitError` `INTERNAL` rather than an
 /// abort. `"sync"` panics on the calling thread; `"async"` panics on a pool
-/// thread and returns the rejected promise.
+/// thread, `"settle"` while settling on the JavaScript thread, and both
+/// return the rejected promise.
 #[napi(js_name = "__panicForTests", ts_return_type = "never | Promise<never>")]
 pub fn panic_for_tests(
     env: Env,
-    #[napi(ts_arg_type = "'sync' | 'async'")] kind: String,
+    #[napi(ts_arg_type = "'sync' | 'async' | 'settle'")] kind: String,
 ) -> Result<RawJs> {
     guard(&env, || match kind.as_str() {
-        "async" => crate::client::run_for_tests(&env),
+        "async" => crate::client::run_for_tests(&env, true),
+        "settle" => crate::client::run_for_tests(&env, false),
         _ => panic!("deliberate panic for a test"),
     })
 }

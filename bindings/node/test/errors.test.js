@@ -160,6 +160,9 @@ describe('errors from the service and the client', () => {
   test('INTERNAL for a panic, on the JS thread and on a pool thread, without an abort', async () => {
     assert.throws(() => qubit.__panicForTests('sync'), isQubitError('INTERNAL', undefined))
     await assert.rejects(qubit.__panicForTests('async'), isQubitError('INTERNAL', undefined))
+    const neighbour = client().getExperiences({ contextId: 'visitor-1' })
+    await assert.rejects(qubit.__panicForTests('settle'), isQubitError('INTERNAL', undefined))
+    assert.ok((await neighbour).experiences.length > 0, 'a call settled in the same batch is unaffected')
     assert.equal(qubit.generateContextId().length, 29, 'the addon still works after the panics')
   })
 })
