@@ -285,3 +285,22 @@ func BenchmarkGetExperiences(b *testing.B) {
 		}
 	})
 }
+
+func TestCacheAnswersRepeatedFetches(t *testing.T) {
+	client := newClient(t, experiences.WithCache(experiences.CacheOptions{TTL: time.Minute, MaxEntries: 10}),
+		experiences.WithConnectTimeout(300*time.Millisecond), experiences.WithCallbackTimeout(time.Second),
+		experiences.WithQueueCapacity(10), experiences.WithCallbackWorkers(1),
+		experiences.WithMaxIdleConnections(4), experiences.WithMaxResponseBytes(1<<20),
+		experiences.WithCallbackHost("cdn.shop.example"))
+	query := experiences.Query{ContextID: "visitor-1"}
+
+	first, err1 := client.GetExperiences(context.Background(), query)
+	second, err2 := client.GetExperiences(context.Background(), query)
+
+	if err1 != nil || err2 != nil || first.Source != "service" || second.Source != "cache" {
+		t.Fatalf("sources %v, %v (%v, %v)", first, second, err1, err2)
+	}
+	if stats, _ := client.Stats(); stats.CacheHits != 1 {
+		t.Errorf("cache hits %d", stats.CacheHits)
+	}
+}

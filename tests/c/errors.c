@@ -51,6 +51,8 @@ static void set_fault_list(const char *list)
     http_response_free(&response);
 }
 
+static qubit_answer *fetch_visitor(const qubit_client *client, const char *context_id);
+
 /* A client of the emulator with extra settings applied by `configure`. */
 static qubit_client *client_with(void (*configure)(qubit_client_options *))
 {
@@ -170,6 +172,54 @@ static void test_unusable_settings(void)
         CHECK(client == sentinel, "%s: client untouched", cases[i].what);
         qubit_client_options_free(options);
     }
+}
+
+static void every_setting(qubit_client_options *options)
+{
+    qubit_status status = QUBIT_OK;
+    status |= qubit_client_options_set_timeout_ms(options, 2000, NULL);
+    status |= qubit_client_options_set_connect_timeout_ms(options, 300, NULL);
+    status |= qubit_client_options_set_retries(options, 1, NULL);
+    status |= qubit_client_options_set_max_response_bytes(options, 1 << 20, NULL);
+    status |= qubit_client_options_set_cache(options, 60000, 100, 5000, NULL);
+    status |= qubit_client_options_allow_callback_host(options, "cdn.shop.example", NULL);
+    status |= qubit_client_options_set_callback_timeout_ms(options, 1000, NULL);
+    status |= qubit_client_options_set_queue_capacity(options, 100, NULL);
+    status |= qubit_client_options_set_callback_workers(options, 1, NULL);
+    status |= qubit_client_options_set_max_idle_connections(options, 4, NULL);
+    status |= qubit_client_options_set_binding(options, "c-tests/1", NULL);
+    status |= qubit_client_options_set_proxy(options, "http://127.0.0.1:1", NULL);
+    CHECK(status == QUBIT_OK, "every setting accepted");
+}
+
+/* Every setting is accepted; the cache answers a repeated fetch; a CA file
+ * that cannot be read is refused when the client is built. */
+static void test_settings(void)
+{
+    qubit_client *client = client_with(every_setting);
+    qubit_client_close(client, 1000, NULL);
+    qubit_client_free(client);
+
+    qubit_client_options *options = NULL;
+    qubit_error *error = NULL;
+    qubit_client_options_new("retail_shop", &options, NULL);
+    qubit_client_options_set_base_url(options, base_url, NULL);
+    qubit_client_options_set_cache(options, 60000, 100, 0, NULL);
+    qubit_client_new(options, &client, NULL);
+    qubit_answer *first = fetch_visitor(client, "visitor-1");
+    qubit_answer *second = fetch_visitor(client, "visitor-1");
+    CHECK(strcmp(qubit_answer_source(first), "service") == 0 &&
+              strcmp(qubit_answer_source(second), "cache") == 0,
+          "the cache answers a repeated fetch");
+    qubit_answer_free(first);
+    qubit_answer_free(second);
+    qubit_client_close(client, 1000, NULL);
+    qubit_client_free(client);
+
+    qubit_client_options_set_extra_ca_file(options, "/nonexistent/ca.pem", NULL);
+    expect_failure(qubit_client_new(options, &client, &error), &error, QUBIT_INVALID_ARGUMENT, 0,
+                   "unreadable CA file");
+    qubit_client_options_free(options);
 }
 
 static void no_retries(qubit_client_options *options)
@@ -498,6 +548,7 @@ int main(int argc, char **argv)
     test_status_names();
     test_null_and_invalid_arguments();
     test_unusable_settings();
+    test_settings();
     test_service_failures();
     test_connection_refused_and_fail_open();
     test_callback_failures();
