@@ -167,14 +167,7 @@ func queryOf(s scenario) experiences.Query {
 }
 
 func checkRawRequest(t *testing.T, url string, s scenario) {
-	request, err := http.NewRequest(s.HTTP.Method, url+s.HTTP.Path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	response, err := http.DefaultClient.Do(request)
-	if err != nil {
-		t.Fatal(err)
-	}
+	response := send(t, s.HTTP.Method, url+s.HTTP.Path, "")
 	defer response.Body.Close()
 	if response.StatusCode != s.Expect.Status {
 		t.Fatalf("status %d, want %d", response.StatusCode, s.Expect.Status)

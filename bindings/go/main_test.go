@@ -91,14 +91,7 @@ func startEmulator(fixture string) (string, error) {
 // a JSON answer into out when out is not nil.
 func control(t *testing.T, url, method, path, body string, out any) {
 	t.Helper()
-	request, err := http.NewRequest(method, url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	response, err := http.DefaultClient.Do(request)
-	if err != nil {
-		t.Fatal(err)
-	}
+	response := send(t, method, url+path, body)
 	defer response.Body.Close()
 	text, _ := io.ReadAll(response.Body)
 	if response.StatusCode >= 300 {
@@ -111,6 +104,20 @@ func control(t *testing.T, url, method, path, body string, out any) {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}
 	}
+}
+
+// send makes one HTTP request to an emulator; the caller closes the body.
+func send(t *testing.T, method, url, body string) *http.Response {
+	t.Helper()
+	request, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	response, err := http.DefaultClient.Do(request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response
 }
 
 func reset(t *testing.T, url string) {
