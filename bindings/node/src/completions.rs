@@ -2,8 +2,9 @@
 //! thread.
 //!
 //! Each call creates a promise on the JavaScript thread and hands its work
-//! to the Tokio blocking pool (`spawn_blocking`): one hop there, one hop
-//! back, no async task in between. Finished calls are queued here and the
+//! to the Tokio blocking pool (`spawn_blocking`), through a dispatcher
+//! thread that spares the JavaScript thread the system calls of waking
+//! pool threads; no async task is involved. Finished calls are queued here and the
 //! JavaScript thread is woken through one thread-safe function per Node
 //! environment, only when no wake-up is already on its way, so a burst of
 //! answers is settled in one go.
@@ -24,7 +25,7 @@ use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use napi::bindgen_prelude::{Env, Result, ToNapiValue, spawn_blocking};
 use napi::{check_status, sys};
@@ -157,7 +158,7 @@ impl Completions {
         let deferred = Deferred(deferred);
 
         let completions = Arc::clone(self);
-        spawn_blocking(move || {
+        dispatch(move || {
             let result = work();
             completions.push(Box::new(move |env| {
                 // A panic while building the answer rejects this promise
@@ -322,4 +323,88 @@ fn reference(env: sys::napi_env, value: Result<sys::napi_value>) -> sys::napi_re
 /// The value a reference holds.
 fn value_of(env: sys::napi_env, reference: sys::napi_ref) -> Result<sys::napi_value> {
     make(|out| unsafe { sys::napi_get_reference_value(env, reference, out) })
+}
+
+/// Work waiting for the dispatcher thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hands jobs from the JavaScript thread to the blocking pool. Waking a
+/// pool thread (or starting one) is a system call; done on the JavaScript
+/// thread it would cost every call one. The dispatcher does it instead, and
+/// the JavaScript thread wakes the dispatcher only when it sleeps: a burst
+/// of calls (the continuations of a settled batch) costs one wake-up.
+struct Dispatcher {
+    state: Mutex<DispatchState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct DispatchState {
+    jobs: Vec<Job>,
+    sleeping: bool,
+}
+
+/// Runs `job` on the blocking pool, through the dispatcher thread.
+fn dispatch(job: impl FnOnce() + Send + 'static) {
+    static DISPATCHER: OnceLock<Option<Arc<Dispatcher>>> = OnceLock::new();
+    let dispatcher = DISPATCHER.get_or_init(Dispatcher::start);
+
+    let Some(dispatcher) = dispatcher else {
+        // No thread could be started: go to the pool directly.
+        spawn_blocking(job);
+        return;
+    };
+    let mut state = dispatcher.lock();
+    state.jobs.push(Box::new(job));
+    if state.sleeping {
+        state.sleeping = false;
+        dispatcher.wake.notify_one();
+    }
+}
+
+impl Dispatcher {
+    fn start() -> Option<Arc<Dispatcher>> {
+        let dispatcher = Arc::new(Dispatcher {
+            state: Mutex::new(DispatchState::default()),
+            wake: Condvar::new(),
+        });
+        let runner = Arc::clone(&dispatcher);
+        std::thread::Builder::new()
+            .name("qubit-dispatch".into())
+            .spawn(move || runner.run())
+            .ok()?;
+        Some(dispatcher)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, DispatchState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn run(&self) {
+        loop {
+            let jobs = {
+                let mut state = self.lock();
+                while state.jobs.is_empty() {
+                    state.sleeping = true;
+                    state = self.wake.wait(state).unwrap_or_else(|p| p.into_inner());
+                }
+                std::mem::take(&mut state.jobs)
+            };
+            for job in jobs {
+                // If the pool cannot take it (the runtime is shutting
+                // down), the job's promise is settled by running it here.
+                let mut job = Some(job);
+                let spawned = catch_unwind(AssertUnwindSafe(|| {
+                    if let Some(job) = job.take() {
+                        spawn_blocking(job);
+                    }
+                }));
+                if let (Err(_), Some(job)) = (spawned, job.take()) {
+                    job();
+                }
+            }
+        }
+    }
 }

@@ -7,11 +7,13 @@
 //! errors back.
 //!
 //! Threading: a network call runs on the blocking thread pool of the Tokio
-//! runtime napi-rs starts, never on the JavaScript thread nor on libuv's
-//! four-thread pool (which `fs` and `dns` share). The pool grows with the
-//! number of calls in flight, so 64 concurrent fetches do 64 fetches at once,
-//! and idle threads retire after a few seconds. Only the conversion of a
-//! finished answer into JavaScript objects runs on the JavaScript thread.
+//! runtime this crate gives napi-rs, never on the JavaScript thread nor on
+//! libuv's four-thread pool (which `fs` and `dns` share). The pool grows
+//! with the number of calls in flight, so 64 concurrent fetches do 64
+//! fetches at once, and idle threads retire after a few seconds. Finished
+//! calls are settled in batches (see `completions.rs`); only the conversion
+//! of a finished answer into JavaScript objects runs on the JavaScript
+//! thread.
 //!
 //! Panics: every export runs inside [`errors::guard`] (or, for work on the
 //! pool, [`errors::catch_panic`]), so a panic becomes a `QubitError` with
