@@ -351,6 +351,20 @@ qubit_status qubit_client_send_callback(const qubit_client *client,
                                         const char *context_id,
                                         qubit_error **error);
 
+// Sends the exposure callback of a callback URL as
+// `qubit_client_send_callback` does, within this call's own deadline of
+// `timeout_ms` milliseconds instead of the client's timeout (for callers
+// that carry their own, such as a Go context). Blocking, thread-safe.
+// Fails with `QUBIT_INVALID_ARGUMENT` for a zero timeout.
+//
+// # Safety
+// As `qubit_client_send_callback`.
+qubit_status qubit_client_send_callback_within(const qubit_client *client,
+                                               const char *callback_url,
+                                               const char *context_id,
+                                               uint64_t timeout_ms,
+                                               qubit_error **error);
+
 // Queues the exposure callback of `experience` for background delivery
 // and returns at once: never blocks on the network. Thread-safe.
 //

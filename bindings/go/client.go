@@ -148,15 +148,19 @@ func (c *Client) fetch(ctx context.Context, q Query, failOpen bool, answer **Ans
 }
 
 // Shown reports that experience was shown to the visitor contextID: POSTs
-// its callback and waits for the answer. Blocking: network, bounded by the
-// client's timeout (ctx is checked before and after; the core has no
-// per-call callback timeout yet).
+// its callback and waits for the answer. Blocking: network, bounded by
+// ctx's deadline when it has one and by the client's timeout otherwise.
 func (c *Client) Shown(ctx context.Context, experience Experience, contextID string) error {
 	return around(ctx, func() error {
 		return c.use(func(handle *C.qubit_client) error {
 			return withCStrings([]string{experience.CallbackURL, contextID},
 				[]string{"callback URL", "context id"}, func(s []*C.char) error {
 					var e *C.qubit_error
+					if deadline, ok := ctx.Deadline(); ok {
+						timeout := milliseconds(max(time.Until(deadline), time.Millisecond))
+						status := C.qubit_client_send_callback_within(handle, s[0], s[1], timeout, &e)
+						return check(status, e)
+					}
 					return check(C.qubit_client_send_callback(handle, s[0], s[1], &e), e)
 				})
 		})

@@ -92,6 +92,29 @@ func TestContextDeadlineBecomesTheCallTimeout(t *testing.T) {
 	}
 }
 
+func TestContextDeadlineBoundsShown(t *testing.T) {
+	reset(t, baseURL)
+	defer reset(t, baseURL)
+	client := newClient(t, experiences.WithTimeout(5*time.Second))
+	answer, err := client.GetExperiences(context.Background(), experiences.Query{ContextID: "visitor-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFaults(t, baseURL, `[{"kind":"latency","ms":2000,"on":"callback"}]`)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+
+	started := time.Now()
+	err = client.Shown(ctx, answer.Experiences[0], answer.ContextID)
+
+	if !errors.Is(err, experiences.ErrTimeout) {
+		t.Fatalf("got %v", err)
+	}
+	if elapsed := time.Since(started); elapsed > 600*time.Millisecond {
+		t.Errorf("took %v, past the context's deadline", elapsed)
+	}
+}
+
 func TestCancelledContextMakesNoCall(t *testing.T) {
 	client := newClient(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -349,11 +349,24 @@ impl Client {
     /// Sends the exposure callback of a callback URL kept from an earlier
     /// answer, as [`Client::shown`] does. Blocking.
     pub fn send_callback(&self, callback_url: &str, context_id: &str) -> Result<(), Error> {
-        let delivery = self.delivery(callback_url, context_id)?;
+        self.send_callback_within(callback_url, context_id, self.inner.shared.settings.timeout)
+    }
 
-        self.inner
-            .shared
-            .deliver(&delivery, self.inner.shared.settings.timeout)
+    /// Sends an exposure callback like [`Client::send_callback`], within
+    /// this call's own deadline instead of the client's timeout: for
+    /// callers that carry their own (a Go `context.Context`). Blocking.
+    pub fn send_callback_within(
+        &self,
+        callback_url: &str,
+        context_id: &str,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        let delivery = self.delivery(callback_url, context_id)?;
+        if timeout.is_zero() {
+            return Err(Error::InvalidArgument("timeout must be above zero".into()));
+        }
+
+        self.inner.shared.deliver(&delivery, timeout)
     }
 
     /// Queues the exposure callback for background delivery and returns at
@@ -363,11 +376,30 @@ impl Client {
     /// within the window. Fails with [`Error::CallbackRefused`],
     /// [`Error::QueueFull`] (dropped, and counted) or [`Error::Closed`].
     pub fn shown_later(&self, experience: &Experience, context_id: &str) -> Result<bool, Error> {
-        let delivery = self.delivery(&experience.callback_url, context_id)?;
+        self.send_callback_later(
+            &experience.callback_url,
+            context_id,
+            experience.id,
+            experience.variation_master_id,
+        )
+    }
 
-        let first_time = self.inner.dedup.as_ref().is_none_or(|dedup| {
-            dedup.first_time(context_id, experience.id, experience.variation_master_id)
-        });
+    /// Queues the exposure callback of a callback URL kept from an earlier
+    /// answer, as [`Client::shown_later`] does; the experience and variation
+    /// ids key de-duplication. Never blocks on the network.
+    pub fn send_callback_later(
+        &self,
+        callback_url: &str,
+        context_id: &str,
+        experience_id: u64,
+        variation_master_id: u64,
+    ) -> Result<bool, Error> {
+        let delivery = self.delivery(callback_url, context_id)?;
+
+        let first_time =
+            self.inner.dedup.as_ref().is_none_or(|dedup| {
+                dedup.first_time(context_id, experience_id, variation_master_id)
+            });
         if !first_time {
             bump(&self.inner.shared.counters.callbacks_deduplicated);
             return Ok(false);

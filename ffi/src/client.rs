@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 use std::time::Duration;
 
-use sdk::{Client, Error, Experience};
+use sdk::{Client, Error};
 
 use crate::answer::{QubitAnswer, QubitExperience};
 use crate::boundary::{
@@ -175,15 +175,38 @@ pub unsafe extern "C" fn qubit_client_send_callback(
 ) -> QubitStatus {
     call(error, || {
         // SAFETY: guaranteed by the caller.
-        let (client, callback_url, context_id) = unsafe {
-            (
-                handle(client, "client")?,
-                text(callback_url, "callback_url")?,
-                text(context_id, "context_id")?,
-            )
-        };
+        let (client, callback_url, context_id) =
+            unsafe { callback_arguments(client, callback_url, context_id)? };
 
         client.client.send_callback(callback_url, context_id)
+    })
+}
+
+/// Sends the exposure callback of a callback URL as
+/// `qubit_client_send_callback` does, within this call's own deadline of
+/// `timeout_ms` milliseconds instead of the client's timeout (for callers
+/// that carry their own, such as a Go context). Blocking, thread-safe.
+/// Fails with `QUBIT_INVALID_ARGUMENT` for a zero timeout.
+///
+/// # Safety
+/// As `qubit_client_send_callback`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qubit_client_send_callback_within(
+    client: *const QubitClient,
+    callback_url: *const c_char,
+    context_id: *const c_char,
+    timeout_ms: u64,
+    error: *mut *mut QubitError,
+) -> QubitStatus {
+    call(error, || {
+        // SAFETY: guaranteed by the caller.
+        let (client, callback_url, context_id) =
+            unsafe { callback_arguments(client, callback_url, context_id)? };
+
+        let timeout = Duration::from_millis(timeout_ms);
+        client
+            .client
+            .send_callback_within(callback_url, context_id, timeout)
     })
 }
 
@@ -213,7 +236,11 @@ pub unsafe extern "C" fn qubit_client_shown_later(
                 text(context_id, "context_id")?,
             )
         };
-        queue(client, &experience.experience, context_id, queued_out)
+        let queued = client
+            .client
+            .shown_later(&experience.experience, context_id)?;
+        report_queued(queued, queued_out);
+        Ok(())
     })
 }
 
@@ -239,45 +266,45 @@ pub unsafe extern "C" fn qubit_client_send_callback_later(
 ) -> QubitStatus {
     call(error, || {
         // SAFETY: guaranteed by the caller.
-        let (client, callback_url, context_id) = unsafe {
-            (
-                handle(client, "client")?,
-                text(callback_url, "callback_url")?,
-                text(context_id, "context_id")?,
-            )
-        };
+        let (client, callback_url, context_id) =
+            unsafe { callback_arguments(client, callback_url, context_id)? };
 
-        let experience = exposure(callback_url, experience_id, variation_master_id)?;
-        queue(client, &experience, context_id, queued_out)
+        let queued = client.client.send_callback_later(
+            callback_url,
+            context_id,
+            experience_id,
+            variation_master_id,
+        )?;
+        report_queued(queued, queued_out);
+        Ok(())
     })
 }
 
-/// Queues one exposure and reports, when asked, whether it was queued.
-fn queue(
-    client: &QubitClient,
-    experience: &Experience,
-    context_id: &str,
-    queued_out: *mut bool,
-) -> Result<(), Error> {
-    let queued = client.client.shown_later(experience, context_id)?;
+/// Reads the arguments every callback-URL export takes.
+///
+/// # Safety
+/// `client` is NULL or live; `callback_url` and `context_id` are NULL or
+/// NUL-terminated, and outlive the returned borrows.
+unsafe fn callback_arguments<'a>(
+    client: *const QubitClient,
+    callback_url: *const c_char,
+    context_id: *const c_char,
+) -> Result<(&'a QubitClient, &'a str, &'a str), Error> {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        Ok((
+            handle(client, "client")?,
+            text(callback_url, "callback_url")?,
+            text(context_id, "context_id")?,
+        ))
+    }
+}
+
+/// Writes whether an exposure was queued, when the caller asked.
+fn report_queued(queued: bool, queued_out: *mut bool) {
     if let Ok(out) = output(queued_out, "queued_out") {
         out.write(queued);
     }
-    Ok(())
-}
-
-/// The experience an exposure stands for. The core has no public
-/// constructor for one, so it is read from the service's own field names
-/// (its payload is not needed to send a callback).
-fn exposure(callback_url: &str, id: u64, variation_master_id: u64) -> Result<Experience, Error> {
-    let fields = serde_json::json!({
-        "id": id,
-        "variation": variation_master_id,
-        "isControl": false,
-        "callback": callback_url,
-    });
-    serde_json::from_value(fields)
-        .map_err(|err| Error::Internal(format!("could not describe the exposure: {err}")))
 }
 
 /// Waits until every callback queued so far is delivered or has failed for

@@ -360,7 +360,13 @@ static void test_callback_failures(void)
     expect_failure(qubit_client_shown(client, first, NULL, &error), &error,
                    QUBIT_INVALID_ARGUMENT, 0, "NULL context id");
 
+    const char *callback_url = qubit_experience_callback_url(first);
+    expect_failure(qubit_client_send_callback_within(client, callback_url, "visitor-1", 0, &error),
+                   &error, QUBIT_INVALID_ARGUMENT, 0, "zero callback timeout");
+
     set_fault_list("[{\"on\":\"callback\",\"kind\":\"latency\",\"ms\":400}]");
+    expect_failure(qubit_client_send_callback_within(client, callback_url, "visitor-1", 50, &error),
+                   &error, QUBIT_TIMEOUT, 0, "callback past its own deadline");
     bool queued = false;
     CHECK(qubit_client_shown_later(client, first, "visitor-1", &queued, NULL) == QUBIT_OK &&
               queued,
