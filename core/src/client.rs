@@ -16,6 +16,9 @@ use crate::{Answer, Error, Experience, ExperienceFilter, Query, answer, context_
 /// The hosted service.
 pub const DEFAULT_BASE_URL: &str = "https://sse.qubit.com";
 
+/// How many exposures de-duplication remembers unless told otherwise.
+pub const DEFAULT_DEDUP_MAX_ENTRIES: usize = 100_000;
+
 /// The SDK's version, as sent in the User-Agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -283,7 +286,7 @@ impl Client {
             queue_capacity: 10_000,
             callback_workers: 2,
             dedup_window: None,
-            dedup_max_entries: 100_000,
+            dedup_max_entries: DEFAULT_DEDUP_MAX_ENTRIES,
             binding: None,
             proxy: None,
             extra_ca_file: None,

@@ -39,7 +39,7 @@ mod transport;
 
 pub use answer::{Answer, AnswerSource, Experience, Payload};
 pub use cache::CacheOptions;
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, VERSION};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_DEDUP_MAX_ENTRIES, VERSION};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorCode};
 pub use query::{ExperienceFilter, Query};
 pub use stats::Stats;

@@ -7,9 +7,7 @@ use std::time::Duration;
 use napi::bindgen_prelude::{Env, Result, ToNapiValue, Unknown};
 use napi::{check_status, sys};
 use napi_derive::napi;
-use qubit_experiences::{
-    CacheOptions, Error as CoreError, Experience, ExperienceFilter, Query, context_id,
-};
+use qubit_experiences::{CacheOptions, Error as CoreError, ExperienceFilter, Query, context_id};
 
 use crate::arguments::{Arg, Checked, Fields};
 use crate::completions::Settlement;
@@ -19,10 +17,7 @@ use crate::objects;
 /// How long `flush` and `close` wait when no timeout is given.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 
-/// The core's default bound on remembered exposures, used when only
-/// `dedupeWindowMs` is given.
-const DEFAULT_DEDUPE_MAX_ENTRIES: usize = 100_000;
-
+/// The option keys `new Client` reads; any other key is a `TypeError`.
 const CLIENT_OPTIONS: &[&str] = &[
     "baseUrl",
     "timeoutMs",
@@ -196,7 +191,7 @@ impl Client {
             run_with(
                 &env,
                 read_exposure(experience, context_id),
-                move |(experience, context_id)| core.shown(&experience, &context_id),
+                move |exposure| core.send_callback(&exposure.callback_url, &exposure.context_id),
                 undefined,
             )
         })
@@ -217,10 +212,15 @@ impl Client {
         #[napi(ts_arg_type = "string")] context_id: Unknown,
     ) -> Result<bool> {
         guard(&env, || {
-            let (experience, context_id) =
+            let exposure =
                 read_exposure(experience, context_id).map_err(|err| err.into_napi(env.raw()))?;
             self.core
-                .shown_later(&experience, &context_id)
+                .send_callback_later(
+                    &exposure.callback_url,
+                    &exposure.context_id,
+                    exposure.experience_id,
+                    exposure.variation_master_id,
+                )
                 .map_err(|err| errors::core_error(env.raw(), &err))
         })
     }
@@ -407,8 +407,10 @@ fn client_builder(
     }
     let dedupe_max = options.read("dedupeMaxEntries", Arg::size)?;
     if let Some(window) = options.read("dedupeWindowMs", Arg::millis)? {
-        builder =
-            builder.deduplicate_callbacks(window, dedupe_max.unwrap_or(DEFAULT_DEDUPE_MAX_ENTRIES));
+        builder = builder.deduplicate_callbacks(
+            window,
+            dedupe_max.unwrap_or(qubit_experiences::DEFAULT_DEDUP_MAX_ENTRIES),
+        );
     }
     if let Some(proxy) = options.read("proxy", Arg::string)? {
         builder = builder.proxy(proxy);
@@ -466,28 +468,33 @@ fn read_query(query: Option<Unknown>) -> Checked<Query> {
     Ok(result)
 }
 
-/// Reads the experience and context id of an exposure. Only the fields a
-/// callback needs are read; any others (the payload) are ignored.
-fn read_exposure(experience: Unknown, context_id: Unknown) -> Checked<(Experience, String)> {
+/// What a callback needs of an experience the page showed.
+struct Exposure {
+    experience_id: u64,
+    variation_master_id: u64,
+    callback_url: String,
+    context_id: String,
+}
+
+/// Reads the exposure of an experience object and a context id. Only the
+/// fields a callback needs are read; any others (the payload) are ignored.
+fn read_exposure(experience: Unknown, context_id: Unknown) -> Checked<Exposure> {
     let fields = Arg::required(Some(experience), "experience", "an experience object")?.object()?;
     let context_id = Arg::required(Some(context_id), "contextId", "a string")?.string()?;
 
-    let id = required_field(&fields, "id", Arg::id)?;
-    let variation = match fields.read("variationMasterId", Arg::id)? {
+    let experience_id = required_field(&fields, "id", Arg::id)?;
+    let variation_master_id = match fields.read("variationMasterId", Arg::id)? {
         Some(variation) => variation,
         None => required_field(&fields, "variation", Arg::id)?,
     };
-    let is_control = fields.read("isControl", Arg::boolean)?.unwrap_or(false);
     let callback_url = required_field(&fields, "callbackUrl", Arg::string)?;
 
-    let experience = serde_json::from_value(serde_json::json!({
-        "id": id,
-        "variation": variation,
-        "isControl": is_control,
-        "callback": callback_url,
-    }))
-    .map_err(|err| ArgumentError::Type(format!("\"experience\" is not usable: {err}")))?;
-    Ok((experience, context_id))
+    Ok(Exposure {
+        experience_id,
+        variation_master_id,
+        callback_url,
+        context_id,
+    })
 }
 
 /// Reads the optional timeout of `flush` and `close`.

@@ -220,7 +220,7 @@ impl Client {
             if let Some(value) = optional(&dedupe_window) {
                 let max_entries = match optional(&dedupe_max_entries) {
                     Some(value) => args::count("dedupe_max_entries", value)?,
-                    None => 100_000,
+                    None => core::DEFAULT_DEDUP_MAX_ENTRIES,
                 };
                 builder = builder
                     .deduplicate_callbacks(args::seconds("dedupe_window", value)?, max_entries);
