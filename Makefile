@@ -23,6 +23,7 @@ test-rust: lint
 	$(MAKE) --no-print-directory demo > /dev/null
 
 lint:
+	bash scripts/check-doc-includes.sh README.md
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 

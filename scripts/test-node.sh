@@ -12,7 +12,8 @@ export QUBIT_EXPERIENCES_CLI="${CARGO_TARGET_DIR:-$root/target}/debug/qubit-expe
 
 cd bindings/node
 committed="$(mktemp -d)"
-trap 'rm -rf "$committed"' EXIT
+app="$(mktemp -d)"
+trap 'rm -rf "$committed" "$app"' EXIT
 cp index.js index.d.ts "$committed/"
 
 npm install --no-audit --no-fund
@@ -25,3 +26,14 @@ for generated in index.js index.d.ts; do
 done
 
 node --test test/*.test.js
+
+# As the README says: once built, an application installs the package from
+# the checkout and loads it from both module systems.
+(
+  cd "$app"
+  npm init -y > /dev/null
+  npm install --no-audit --no-fund "$root/bindings/node" 2>&1 | grep -v 'install-scripts' || true
+  node -e "const q = require('qubit-experiences'); if (q.version !== '0.1.0') process.exit(1)"
+  node --input-type=module -e "import { Client } from 'qubit-experiences'; if (typeof Client !== 'function') process.exit(1)"
+)
+echo "node: the package installs into an application"
