@@ -68,6 +68,7 @@ struct QueryArgs<'a, 'py> {
     variation: Option<&'a Bound<'py, PyAny>>,
     ignore_segments: bool,
     strict: bool,
+    timeout: Option<&'a Bound<'py, PyAny>>,
 }
 
 impl QueryArgs<'_, '_> {
@@ -87,6 +88,9 @@ impl QueryArgs<'_, '_> {
         }
         if let Some(variation) = self.variation.filter(|v| !v.is_none()) {
             query = query.variation(args::unsigned("variation", variation)?);
+        }
+        if let Some(timeout) = self.timeout.filter(|t| !t.is_none()) {
+            query = query.timeout(args::seconds("timeout", timeout)?);
         }
         Ok(query)
     }
@@ -258,7 +262,7 @@ impl Client {
     /// by the client's timeout. Raises a `QubitError` subclass on failure.
     #[pyo3(signature = (
         context_id = None, experience_ids = None, *, preview = false, variation = None,
-        ignore_segments = false, strict = false
+        ignore_segments = false, strict = false, timeout = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn get_experiences(
@@ -270,6 +274,7 @@ impl Client {
         variation: Option<Bound<'_, PyAny>>,
         ignore_segments: bool,
         strict: bool,
+        timeout: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Answer> {
         let query = QueryArgs {
             context_id,
@@ -278,6 +283,7 @@ impl Client {
             variation: variation.as_ref(),
             ignore_segments,
             strict,
+            timeout: timeout.as_ref(),
         };
         self.fetch(py, query, |client, query| client.get_experiences(query))
     }
@@ -288,7 +294,7 @@ impl Client {
     /// still raise.
     #[pyo3(signature = (
         context_id = None, experience_ids = None, *, preview = false, variation = None,
-        ignore_segments = false, strict = false
+        ignore_segments = false, strict = false, timeout = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn get_experiences_fail_open(
@@ -300,6 +306,7 @@ impl Client {
         variation: Option<Bound<'_, PyAny>>,
         ignore_segments: bool,
         strict: bool,
+        timeout: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Answer> {
         let query = QueryArgs {
             context_id,
@@ -308,6 +315,7 @@ impl Client {
             variation: variation.as_ref(),
             ignore_segments,
             strict,
+            timeout: timeout.as_ref(),
         };
         self.fetch(py, query, |client, query| {
             Ok(client.get_experiences_fail_open(query))

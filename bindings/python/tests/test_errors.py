@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import qubit_experiences as qe
@@ -64,6 +66,22 @@ def test_slow_answer_is_a_timeout_error(emulator: Emulator) -> None:
     assert type(raised.value) is qe.QubitTimeoutError
     assert raised.value.code == "TIMEOUT"
     assert raised.value.status is None
+
+
+def test_a_calls_own_timeout_overrides_the_clients(emulator: Emulator) -> None:
+    emulator.set_faults([{"kind": "latency", "ms": 2000, "on": "experiences"}])
+    client = qe.Client(emulator.tracking_id, base_url=emulator.url, timeout=5.0)
+
+    started = time.monotonic()
+    with pytest.raises(qe.QubitTimeoutError) as raised:
+        client.get_experiences("visitor-1", timeout=0.1)
+
+    assert raised.value.code == "TIMEOUT"
+    assert time.monotonic() - started < 1.0
+    with pytest.raises(TypeError):
+        client.get_experiences("visitor-1", timeout="soon")  # type: ignore[arg-type]
+    with pytest.raises(qe.InvalidArgumentError):
+        client.get_experiences("visitor-1", timeout=0)
 
 
 def test_dropped_connection_is_a_connection_error(emulator: Emulator) -> None:

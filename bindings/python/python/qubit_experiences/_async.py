@@ -60,6 +60,7 @@ class AsyncClient:
         variation: Optional[int] = None,
         ignore_segments: bool = False,
         strict: bool = False,
+        timeout: Optional[float] = None,
     ) -> Answer:
         """``Client.get_experiences``, awaited."""
         return await self._run(
@@ -70,6 +71,7 @@ class AsyncClient:
             variation=variation,
             ignore_segments=ignore_segments,
             strict=strict,
+            timeout=timeout,
         )
 
     async def get_experiences_fail_open(
@@ -81,6 +83,7 @@ class AsyncClient:
         variation: Optional[int] = None,
         ignore_segments: bool = False,
         strict: bool = False,
+        timeout: Optional[float] = None,
     ) -> Answer:
         """``Client.get_experiences_fail_open``, awaited."""
         return await self._run(
@@ -91,6 +94,7 @@ class AsyncClient:
             variation=variation,
             ignore_segments=ignore_segments,
             strict=strict,
+            timeout=timeout,
         )
 
     async def shown(self, experience: Experience, context_id: str) -> None:

@@ -104,6 +104,7 @@ class Client:
         variation: Optional[int] = None,
         ignore_segments: bool = False,
         strict: bool = False,
+        timeout: Optional[_Seconds] = None,
     ) -> Answer: ...
     def get_experiences_fail_open(
         self,
@@ -114,6 +115,7 @@ class Client:
         variation: Optional[int] = None,
         ignore_segments: bool = False,
         strict: bool = False,
+        timeout: Optional[_Seconds] = None,
     ) -> Answer: ...
     def shown(self, experience: Experience, context_id: str) -> None: ...
     def shown_later(self, experience: Experience, context_id: str) -> bool: ...
