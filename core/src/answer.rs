@@ -317,6 +317,36 @@ fn describe_decode_error(body: &[u8]) -> Error {
     }
 }
 
+/// The deepest nesting of objects and arrays a payload may have: what
+/// `serde_json` itself parses, and far beyond any real payload. Deeper ones
+/// are refused here so that no binding's converter can be driven into a
+/// stack overflow by a hostile answer.
+pub const MAX_PAYLOAD_DEPTH: usize = 128;
+
+/// The deepest nesting of objects and arrays in JSON text that is already
+/// known to be well formed, skipping brackets inside strings.
+fn nesting_depth(json: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+
+    for byte in json.bytes() {
+        match (in_string, escaped, byte) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'{' | b'[') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, _, b'}' | b']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Accepts a payload that is a JSON object, or `null` (read as `{}`).
 fn payload_object<'de, D>(deserializer: D) -> Result<Payload, D::Error>
 where
@@ -324,7 +354,12 @@ where
 {
     let raw = Box::<RawValue>::deserialize(deserializer)?;
     match raw.get().as_bytes().first() {
-        Some(b'{') => Ok(Payload(raw)),
+        Some(b'{') => match nesting_depth(raw.get()) {
+            depth if depth > MAX_PAYLOAD_DEPTH => Err(serde::de::Error::custom(format!(
+                "payload is nested {depth} levels deep, more than the {MAX_PAYLOAD_DEPTH} allowed"
+            ))),
+            _ => Ok(Payload(raw)),
+        },
         _ if raw.get() == "null" => Ok(Payload::empty()),
         _ => Err(serde::de::Error::custom(format!(
             "payload must be a JSON object, found `{}`",
@@ -434,6 +469,33 @@ mod tests {
 
         assert_eq!(answer.experiences()[0].payload.as_json(), "{}");
         assert_eq!(answer.experiences()[1].payload.as_json(), "{}");
+    }
+
+    #[test]
+    fn nesting_depth_skips_brackets_in_strings() {
+        assert_eq!(nesting_depth(r#"{}"#), 1);
+        assert_eq!(nesting_depth(r#"{"a": [[{}]], "b": "[[[[{{\"]]"}"#), 4);
+        assert_eq!(nesting_depth(r#"{"a": "\\", "b": [1]}"#), 2);
+    }
+
+    #[test]
+    fn payloads_deeper_than_the_limit_are_decode_errors() {
+        let payload = |depth: usize| format!("{}{}", "[".repeat(depth - 1), "]".repeat(depth - 1));
+        let body = |depth: usize| {
+            format!(
+                r#"{{"experiencePayloads": [{{"id": 1, "variation": 2, "isControl": true,
+                "callback": "x", "payload": {{"a": {}}}}}]}}"#,
+                payload(depth)
+            )
+        };
+
+        assert!(decode(body(MAX_PAYLOAD_DEPTH).as_bytes(), Some("v")).is_ok());
+        let err = decode(body(MAX_PAYLOAD_DEPTH + 1).as_bytes(), Some("v")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "could not decode the answer: experiencePayloads[0].payload: payload is nested 129 \
+             levels deep, more than the 128 allowed at line 2 column 308"
+        );
     }
 
     #[test]

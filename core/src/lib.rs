@@ -37,7 +37,7 @@ mod retry;
 mod stats;
 mod transport;
 
-pub use answer::{Answer, AnswerSource, Experience, Payload};
+pub use answer::{Answer, AnswerSource, Experience, MAX_PAYLOAD_DEPTH, Payload};
 pub use cache::CacheOptions;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_DEDUP_MAX_ENTRIES, VERSION};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorCode};
