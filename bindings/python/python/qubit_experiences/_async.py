@@ -37,6 +37,7 @@ class AsyncClient:
         self._executor = ThreadPoolExecutor(
             max_workers=max_concurrency, thread_name_prefix="qubit-experiences"
         )
+        self._closed = False
 
     @property
     def client(self) -> Client:
@@ -47,9 +48,15 @@ class AsyncClient:
     def tracking_id(self) -> str:
         return self._client.tracking_id
 
-    async def _run(self, call: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    def _submit(self, call: Callable[..., _T], *args: Any, **kwargs: Any) -> "asyncio.Future[_T]":
+        """Runs ``call`` off the event loop: on the client's thread pool, or,
+        once ``close`` shut that down, on the loop's default executor, so a
+        call after ``close`` behaves as the blocking client's does (raises
+        ``ClosedError``, answers the fallback, or returns for a repeated
+        ``close``) instead of failing to be scheduled."""
+        executor = None if self._closed else self._executor
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(call, *args, **kwargs))
+        return loop.run_in_executor(executor, functools.partial(call, *args, **kwargs))
 
     async def get_experiences(
         self,
@@ -63,7 +70,7 @@ class AsyncClient:
         timeout: Optional[float] = None,
     ) -> Answer:
         """``Client.get_experiences``, awaited."""
-        return await self._run(
+        return await self._submit(
             self._client.get_experiences,
             context_id,
             experience_ids,
@@ -86,7 +93,7 @@ class AsyncClient:
         timeout: Optional[float] = None,
     ) -> Answer:
         """``Client.get_experiences_fail_open``, awaited."""
-        return await self._run(
+        return await self._submit(
             self._client.get_experiences_fail_open,
             context_id,
             experience_ids,
@@ -99,7 +106,7 @@ class AsyncClient:
 
     async def shown(self, experience: Experience, context_id: str) -> None:
         """``Client.shown``, awaited."""
-        await self._run(self._client.shown, experience, context_id)
+        await self._submit(self._client.shown, experience, context_id)
 
     def shown_later(self, experience: Experience, context_id: str) -> bool:
         """``Client.shown_later``: never blocks, so not a coroutine."""
@@ -107,14 +114,17 @@ class AsyncClient:
 
     async def flush(self, timeout: Optional[float] = None) -> None:
         """``Client.flush``, awaited."""
-        await self._run(self._client.flush, timeout)
+        await self._submit(self._client.flush, timeout)
 
     async def close(self, timeout: Optional[float] = None) -> None:
-        """``Client.close``, awaited; also shuts the thread pool down."""
-        try:
-            await self._run(self._client.close, timeout)
-        finally:
+        """``Client.close``, awaited; also shuts the thread pool down.
+        Idempotent; later calls raise ``ClosedError`` as the client's do."""
+        closing = self._submit(self._client.close, timeout)
+        if not self._closed:
+            self._closed = True
+            # The close already submitted still runs; nothing new is taken.
             self._executor.shutdown(wait=False)
+        await closing
 
     def stats(self) -> "dict[str, Any]":
         """``Client.stats``: no network, so not a coroutine."""
