@@ -2,7 +2,7 @@
 //! call and wait.
 
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -27,8 +27,9 @@ fn register(client: &Arc<core::Client>) {
     live.push(Arc::downgrade(client));
 }
 
-/// Closes every live client, each waiting at most `timeout` for its queued
-/// callbacks. Run at interpreter exit.
+/// Closes every live client, delivering their queued callbacks, all within
+/// one `timeout`: the clients close concurrently, so a few stuck ones do
+/// not add up. Run at interpreter exit.
 #[pyfunction]
 #[pyo3(signature = (timeout = None))]
 pub fn close_all(py: Python<'_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<()> {
@@ -41,14 +42,32 @@ pub fn close_all(py: Python<'_>, timeout: Option<Bound<'_, PyAny>>) -> PyResult<
             .filter_map(Weak::upgrade)
             .collect();
 
-        py.detach(|| {
-            for client in clients {
-                // A client that cannot deliver in time has logged why.
-                let _ = client.close(timeout);
-            }
-        });
+        py.detach(|| close_within(&clients, timeout));
         Ok(())
     })
+}
+
+/// Closes `clients` concurrently, one thread each, every close given the
+/// time left until the one deadline. A client that cannot deliver in time
+/// has logged why.
+fn close_within(clients: &[Arc<core::Client>], timeout: Duration) {
+    let deadline = Instant::now().checked_add(timeout);
+    let time_left = || deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+
+    std::thread::scope(|scope| {
+        for client in clients {
+            let close = move || {
+                let _ = client.close(time_left());
+            };
+            let spawned = std::thread::Builder::new()
+                .name("qubit-experiences-exit".into())
+                .spawn_scoped(scope, close);
+            if spawned.is_err() {
+                // No thread to spare: close it here, within the time left.
+                let _ = client.close(time_left());
+            }
+        }
+    });
 }
 
 /// A client of the Server Experiences API for one tracking id.
