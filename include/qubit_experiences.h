@@ -11,7 +11,12 @@
  * - Strings in are NUL-terminated UTF-8: NULL or invalid UTF-8 gives
  *   QUBIT_INVALID_ARGUMENT, never a crash. Strings out are owned by the
  *   handle that returned them, for as long as each comment says, or are
- *   released with qubit_string_free where the comment says so.
+ *   released with qubit_string_free where the comment says so. A string
+ *   out is never cut short: text holding a NUL byte makes the function
+ *   fail (QUBIT_INVALID_ARGUMENT when it came from the arguments,
+ *   QUBIT_DECODE when the service sent it), except an error's message and
+ *   body excerpt, where a NUL byte reads as U+FFFD.
+ * - Counts too large for memory are QUBIT_INVALID_ARGUMENT.
  * - Getters that cannot fail return their value: 0, false or NULL for a
  *   NULL handle. Every _free accepts NULL.
  * - Each type's comment says who owns it and whether threads may share
@@ -120,7 +125,8 @@ typedef struct qubit_client qubit_client;
 typedef struct qubit_client_options qubit_client_options;
 
 // What went wrong in a failed call: its status code, a message for people
-// and, when the service answered one, the HTTP status.
+// and, when the service answered one, the HTTP status and an excerpt of
+// the body.
 //
 // Created by a failing function when its `error` out-parameter is not
 // NULL; owned by the caller, released with `qubit_error_free`. Immutable:
@@ -298,8 +304,9 @@ qubit_status qubit_client_new(const qubit_client_options *options,
 // On success writes a new answer to `*answer_out` (release it with
 // `qubit_answer_free`). Fails with `QUBIT_INVALID_ARGUMENT`,
 // `QUBIT_NOT_FOUND`, `QUBIT_HTTP_STATUS`, `QUBIT_TIMEOUT`,
-// `QUBIT_CONNECTION`, `QUBIT_DECODE`, `QUBIT_RESPONSE_TOO_LARGE` or
-// `QUBIT_CLOSED`. Thread-safe.
+// `QUBIT_CONNECTION`, `QUBIT_DECODE` (also when a string in the answer
+// holds a NUL byte, which C cannot represent), `QUBIT_RESPONSE_TOO_LARGE`
+// or `QUBIT_CLOSED`. Thread-safe.
 //
 // # Safety
 // `client` and `query` are NULL or live; `answer_out` and `error` are NULL
@@ -314,8 +321,11 @@ qubit_status qubit_client_get_experiences(const qubit_client *client,
 // `qubit_answer_error` saying why, and a locally generated context id when
 // the query had none. Blocking, thread-safe.
 //
-// On success (always, unless an argument is NULL) writes a new answer to
-// `*answer_out`, released with `qubit_answer_free`.
+// On success writes a new answer to `*answer_out`, released with
+// `qubit_answer_free`. Fails only with `QUBIT_INVALID_ARGUMENT` for a
+// NULL argument, or with `QUBIT_DECODE` when the service's answer holds a
+// string with a NUL byte, which C cannot represent (render the defaults
+// then, as for a fallback answer).
 //
 // # Safety
 // As `qubit_client_get_experiences`.
@@ -468,7 +478,9 @@ const char *qubit_status_name(uint32_t status);
 qubit_status qubit_error_code(const qubit_error *error);
 
 // The error's message, UTF-8. The string is owned by the error object and
-// lives until `qubit_error_free`. NULL when `error` is NULL. Thread-safe.
+// lives until `qubit_error_free`. NULL when `error` is NULL. A NUL byte in
+// the text (say, from the service's body) is replaced by U+FFFD, so the
+// message is never cut short. Thread-safe.
 //
 // # Safety
 // `error` is NULL or a live error object.
@@ -480,6 +492,16 @@ const char *qubit_error_message(const qubit_error *error);
 // # Safety
 // `error` is NULL or a live error object.
 uint16_t qubit_error_status(const qubit_error *error);
+
+// For a `QUBIT_HTTP_STATUS` error, the start of the body the service
+// answered (at most 512 bytes, lossily decoded as UTF-8, a NUL byte
+// replaced by U+FFFD), possibly empty; NULL for any other error or when
+// `error` is NULL. Owned by the error object: valid until
+// `qubit_error_free`. Thread-safe.
+//
+// # Safety
+// `error` is NULL or a live error object.
+const char *qubit_error_body_excerpt(const qubit_error *error);
 
 // Whether another attempt could succeed (a connection failure, a 5xx or a
 // 429); false for NULL. Thread-safe.
@@ -501,6 +523,8 @@ void qubit_error_free(qubit_error *error);
 //
 // On success writes to `*context_id_out` a new string (release it with
 // `qubit_string_free`), or NULL when the header holds no `_qubitTracker`.
+// Fails with `QUBIT_INVALID_ARGUMENT` when the id decodes to text holding
+// a NUL byte (`%00`), which a C string cannot carry whole.
 //
 // # Safety
 // `cookie_header` is NULL or NUL-terminated; `context_id_out` and `error`
@@ -773,7 +797,9 @@ qubit_status qubit_query_clear_context_id(qubit_query *query,
                                           qubit_error **error);
 
 // Restricts the answer to these `count` experience ids (copied); a count
-// of 0 (with `ids` possibly NULL) means every experience.
+// of 0 (with `ids` possibly NULL) means every experience. A count too
+// large for memory is `QUBIT_INVALID_ARGUMENT`, refused before anything
+// is read.
 //
 // # Safety
 // `query` is NULL or live; `ids` is NULL or points to `count` ids; `error`

@@ -1,14 +1,16 @@
 //! `qubit_answer` and `qubit_experience`: what a fetch returned.
 //!
 //! Every string is converted to a C string once, when the answer is
-//! wrapped, so the getters only hand out pointers into the answer.
+//! wrapped, so the getters only hand out pointers into the answer. A string
+//! the service sent holding a NUL byte cannot be a C string: the answer is
+//! then refused as `QUBIT_DECODE` rather than cut short.
 
 use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
 
-use sdk::{Answer, AnswerSource, Experience};
+use sdk::{Answer, AnswerSource, Error, Experience};
 
-use crate::boundary::{c_string, read, release};
+use crate::boundary::{c_string, lossy_c_string, read, release};
 use crate::error::QubitError;
 
 /// The experiences for one visitor, and what to do with the cookie.
@@ -36,28 +38,33 @@ pub struct QubitExperience {
 }
 
 impl QubitAnswer {
-    pub(crate) fn new(answer: Answer) -> QubitAnswer {
+    /// Wraps an answer; [`Error::Decode`] when one of its strings holds a
+    /// NUL byte.
+    pub(crate) fn new(answer: Answer) -> Result<QubitAnswer, Error> {
+        let decoded = |text: &str, what: &str| c_string(text, what, Error::Decode);
         let experiences = answer
             .iter()
-            .map(|experience| QubitExperience {
-                callback_url: c_string(&experience.callback_url),
-                payload_json: c_string(experience.payload.as_json()),
-                experience: experience.clone(),
+            .map(|experience| {
+                Ok(QubitExperience {
+                    callback_url: decoded(&experience.callback_url, "a callback URL")?,
+                    payload_json: decoded(experience.payload.as_json(), "a payload")?,
+                    experience: experience.clone(),
+                })
             })
-            .collect();
+            .collect::<Result<_, Error>>()?;
 
-        QubitAnswer {
+        Ok(QubitAnswer {
             experiences,
-            context_id: c_string(answer.context_id()),
+            context_id: decoded(answer.context_id(), "the context id")?,
             cookie_domains: answer
                 .cookie_domains()
                 .iter()
-                .map(|d| c_string(d))
-                .collect(),
+                .map(|domain| decoded(domain, "a cookie domain"))
+                .collect::<Result<_, Error>>()?,
             error: answer.error().map(QubitError::new),
             json: OnceLock::new(),
             answer,
-        }
+        })
     }
 }
 
@@ -247,7 +254,8 @@ pub unsafe extern "C" fn qubit_answer_json(answer: *const QubitAnswer) -> *const
     field(answer, std::ptr::null(), |answer| {
         answer
             .json
-            .get_or_init(|| c_string(&answer.answer.to_json()))
+            // Serialised JSON escapes every NUL, so nothing is replaced.
+            .get_or_init(|| lossy_c_string(&answer.answer.to_json()))
             .as_ptr()
     })
 }

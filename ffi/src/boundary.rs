@@ -150,33 +150,70 @@ pub(crate) unsafe fn optional_text<'a>(
         .map_err(|_| Error::InvalidArgument(format!("`{name}` is not valid UTF-8")))
 }
 
-/// Reads `count` items at `ptr`; NULL is allowed only when `count` is 0.
+/// Converts the `count` items at `ptr` into a new vector, one `convert`
+/// call each; NULL is allowed only when `count` is 0. A count that no
+/// memory could hold is an invalid argument, refused before anything is
+/// read or allocated (never a failed allocation or a panic).
 ///
 /// # Safety
 /// `ptr` is NULL or points to `count` readable items.
-pub(crate) unsafe fn slice<'a, T>(
+pub(crate) unsafe fn collect<T, U>(
     ptr: *const T,
     count: usize,
     name: &str,
-) -> Result<&'a [T], Error> {
-    match (ptr.is_null(), count) {
-        (_, 0) => Ok(&[]),
-        (true, _) => Err(null(name)),
-        // SAFETY: guaranteed by the caller.
-        (false, _) => Ok(unsafe { std::slice::from_raw_parts(ptr, count) }),
+    mut convert: impl FnMut(&T) -> Result<U, Error>,
+) -> Result<Vec<U>, Error> {
+    let too_many = || Error::InvalidArgument(format!("`{name}` count {count} is too large"));
+    let fits_in_memory = count
+        .checked_mul(std::mem::size_of::<T>().max(std::mem::size_of::<U>()))
+        .is_some_and(|bytes| bytes <= isize::MAX as usize);
+    if !fits_in_memory {
+        return Err(too_many());
     }
+    let items: &[T] = match (ptr.is_null(), count) {
+        (_, 0) => &[],
+        (true, _) => return Err(null(name)),
+        // SAFETY: guaranteed by the caller; the size was checked above.
+        (false, _) => unsafe { std::slice::from_raw_parts(ptr, count) },
+    };
+
+    let mut converted = Vec::new();
+    converted
+        .try_reserve_exact(items.len())
+        .map_err(|_| too_many())?;
+    for item in items {
+        converted.push(convert(item)?);
+    }
+    Ok(converted)
 }
 
-/// Copies text for C. A NUL byte cannot be represented in a C string, so
-/// the text is cut at the first one (JSON text never holds one).
-pub(crate) fn c_string(text: &str) -> CString {
-    let before_nul = text.split('\0').next().unwrap_or_default();
-    CString::new(before_nul).unwrap_or_default()
+/// Copies text for C. A C string ends at its first NUL byte, so text
+/// holding one cannot be handed out whole: it fails with `fail` (an
+/// invalid argument for what the caller passed in, a decode error for what
+/// the service sent) rather than being cut short.
+pub(crate) fn c_string(
+    text: &str,
+    what: &str,
+    fail: fn(String) -> Error,
+) -> Result<CString, Error> {
+    CString::new(text)
+        .map_err(|_| fail(format!("{what} holds a NUL byte, which C cannot represent")))
 }
 
-/// Hands a new string to C, to be released with `qubit_string_free`.
-pub(crate) fn owned_c_string(text: &str) -> *mut c_char {
-    c_string(text).into_raw()
+/// Copies text that cannot fail to reach C, such as an error's message: a
+/// NUL byte in it becomes U+FFFD, so the text is never cut short.
+pub(crate) fn lossy_c_string(text: &str) -> CString {
+    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
+}
+
+/// Hands a new string to C, to be released with `qubit_string_free`; fails
+/// as [`c_string`].
+pub(crate) fn owned_c_string(
+    text: &str,
+    what: &str,
+    fail: fn(String) -> Error,
+) -> Result<*mut c_char, Error> {
+    c_string(text, what, fail).map(CString::into_raw)
 }
 
 /// Hands a new handle to C; C releases it with the matching `_free`.
@@ -242,7 +279,17 @@ mod tests {
     }
 
     #[test]
-    fn c_strings_are_cut_at_a_nul() {
-        assert_eq!(c_string("ab\0cd").as_bytes(), b"ab");
+    fn text_with_a_nul_is_refused_never_cut() {
+        let refused = c_string("ab\0cd", "the context id", Error::Decode).unwrap_err();
+
+        assert_eq!(
+            refused.to_string(),
+            "could not decode the answer: the context id holds a NUL byte, which C cannot represent"
+        );
+        assert_eq!(
+            c_string("abcd", "x", Error::Decode).unwrap().as_bytes(),
+            b"abcd"
+        );
+        assert_eq!(lossy_c_string("ab\0cd").to_str(), Ok("ab\u{FFFD}cd"));
     }
 }

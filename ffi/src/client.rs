@@ -7,7 +7,7 @@ use sdk::{Client, Error};
 
 use crate::answer::{QubitAnswer, QubitExperience};
 use crate::boundary::{
-    c_string, call, handle, new_handle, output, owned_c_string, read, release, text,
+    call, handle, lossy_c_string, new_handle, output, owned_c_string, read, release, text,
 };
 use crate::error::{QubitError, QubitStatus};
 use crate::options::QubitClientOptions;
@@ -63,7 +63,8 @@ pub unsafe extern "C" fn qubit_client_new(
 
         let client = options.builder.clone().build()?;
         out.write(new_handle(QubitClient {
-            tracking_id: c_string(client.tracking_id()),
+            // It came in as a C string, so it holds no NUL.
+            tracking_id: lossy_c_string(client.tracking_id()),
             client,
         }));
         Ok(())
@@ -76,8 +77,9 @@ pub unsafe extern "C" fn qubit_client_new(
 /// On success writes a new answer to `*answer_out` (release it with
 /// `qubit_answer_free`). Fails with `QUBIT_INVALID_ARGUMENT`,
 /// `QUBIT_NOT_FOUND`, `QUBIT_HTTP_STATUS`, `QUBIT_TIMEOUT`,
-/// `QUBIT_CONNECTION`, `QUBIT_DECODE`, `QUBIT_RESPONSE_TOO_LARGE` or
-/// `QUBIT_CLOSED`. Thread-safe.
+/// `QUBIT_CONNECTION`, `QUBIT_DECODE` (also when a string in the answer
+/// holds a NUL byte, which C cannot represent), `QUBIT_RESPONSE_TOO_LARGE`
+/// or `QUBIT_CLOSED`. Thread-safe.
 ///
 /// # Safety
 /// `client` and `query` are NULL or live; `answer_out` and `error` are NULL
@@ -95,7 +97,7 @@ pub unsafe extern "C" fn qubit_client_get_experiences(
         let out = output(answer_out, "answer_out")?;
 
         let answer = client.client.get_experiences(&query.query)?;
-        out.write(new_handle(QubitAnswer::new(answer)));
+        out.write(new_handle(QubitAnswer::new(answer)?));
         Ok(())
     })
 }
@@ -105,8 +107,11 @@ pub unsafe extern "C" fn qubit_client_get_experiences(
 /// `qubit_answer_error` saying why, and a locally generated context id when
 /// the query had none. Blocking, thread-safe.
 ///
-/// On success (always, unless an argument is NULL) writes a new answer to
-/// `*answer_out`, released with `qubit_answer_free`.
+/// On success writes a new answer to `*answer_out`, released with
+/// `qubit_answer_free`. Fails only with `QUBIT_INVALID_ARGUMENT` for a
+/// NULL argument, or with `QUBIT_DECODE` when the service's answer holds a
+/// string with a NUL byte, which C cannot represent (render the defaults
+/// then, as for a fallback answer).
 ///
 /// # Safety
 /// As `qubit_client_get_experiences`.
@@ -123,7 +128,7 @@ pub unsafe extern "C" fn qubit_client_get_experiences_fail_open(
         let out = output(answer_out, "answer_out")?;
 
         let answer = client.client.get_experiences_fail_open(&query.query);
-        out.write(new_handle(QubitAnswer::new(answer)));
+        out.write(new_handle(QubitAnswer::new(answer)?));
         Ok(())
     })
 }
@@ -385,7 +390,8 @@ pub unsafe extern "C" fn qubit_client_stats_json(
 ) -> QubitStatus {
     with_client(client, error, |client| {
         let out = output(json_out, "json_out")?;
-        out.write(owned_c_string(&client.stats().to_json()));
+        let stats = client.stats().to_json();
+        out.write(owned_c_string(&stats, "the stats", Error::Internal)?);
         Ok(())
     })
 }

@@ -4,7 +4,7 @@ use std::ffi::{CString, c_char};
 
 use sdk::{Error, ErrorCode};
 
-use crate::boundary::{c_string, read, release};
+use crate::boundary::{lossy_c_string, read, release};
 
 /// The result of every fallible function: `QUBIT_OK`, or the code of the
 /// core's error model. The numbers are stable and never reused; they equal
@@ -95,7 +95,8 @@ pub extern "C" fn qubit_status_name(status: u32) -> *const c_char {
 }
 
 /// What went wrong in a failed call: its status code, a message for people
-/// and, when the service answered one, the HTTP status.
+/// and, when the service answered one, the HTTP status and an excerpt of
+/// the body.
 ///
 /// Created by a failing function when its `error` out-parameter is not
 /// NULL; owned by the caller, released with `qubit_error_free`. Immutable:
@@ -104,6 +105,7 @@ pub struct QubitError {
     pub(crate) status: QubitStatus,
     pub(crate) message: CString,
     pub(crate) http_status: u16,
+    pub(crate) body_excerpt: Option<CString>,
     pub(crate) retryable: bool,
 }
 
@@ -111,8 +113,12 @@ impl QubitError {
     pub(crate) fn new(error: &Error) -> QubitError {
         QubitError {
             status: QubitStatus::from(error.code()),
-            message: c_string(&error.to_string()),
+            message: lossy_c_string(&error.to_string()),
             http_status: error.status().unwrap_or(0),
+            body_excerpt: match error {
+                Error::HttpStatus { body_excerpt, .. } => Some(lossy_c_string(body_excerpt)),
+                _ => None,
+            },
             retryable: error.is_retryable(),
         }
     }
@@ -135,7 +141,9 @@ pub unsafe extern "C" fn qubit_error_code(error: *const QubitError) -> QubitStat
 }
 
 /// The error's message, UTF-8. The string is owned by the error object and
-/// lives until `qubit_error_free`. NULL when `error` is NULL. Thread-safe.
+/// lives until `qubit_error_free`. NULL when `error` is NULL. A NUL byte in
+/// the text (say, from the service's body) is replaced by U+FFFD, so the
+/// message is never cut short. Thread-safe.
 ///
 /// # Safety
 /// `error` is NULL or a live error object.
@@ -158,6 +166,24 @@ pub unsafe extern "C" fn qubit_error_status(error: *const QubitError) -> u16 {
     // SAFETY: guaranteed by the caller.
     read(0, || {
         unsafe { error.as_ref() }.map_or(0, |error| error.http_status)
+    })
+}
+
+/// For a `QUBIT_HTTP_STATUS` error, the start of the body the service
+/// answered (at most 512 bytes, lossily decoded as UTF-8, a NUL byte
+/// replaced by U+FFFD), possibly empty; NULL for any other error or when
+/// `error` is NULL. Owned by the error object: valid until
+/// `qubit_error_free`. Thread-safe.
+///
+/// # Safety
+/// `error` is NULL or a live error object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qubit_error_body_excerpt(error: *const QubitError) -> *const c_char {
+    // SAFETY: guaranteed by the caller.
+    read(std::ptr::null(), || {
+        unsafe { error.as_ref() }
+            .and_then(|error| error.body_excerpt.as_ref())
+            .map_or(std::ptr::null(), |excerpt| excerpt.as_ptr())
     })
 }
 

@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 
 use sdk::{Error, callback_data, context_id, cookie};
 
-use crate::boundary::{call, optional_text, output, owned_c_string, read, slice, text};
+use crate::boundary::{
+    call, collect, lossy_c_string, optional_text, output, owned_c_string, read, text,
+};
 use crate::error::{QubitError, QubitStatus};
 
 /// Reads the context id from a `Cookie` request header (other cookies,
@@ -16,6 +18,8 @@ use crate::error::{QubitError, QubitStatus};
 ///
 /// On success writes to `*context_id_out` a new string (release it with
 /// `qubit_string_free`), or NULL when the header holds no `_qubitTracker`.
+/// Fails with `QUBIT_INVALID_ARGUMENT` when the id decodes to text holding
+/// a NUL byte (`%00`), which a C string cannot carry whole.
 ///
 /// # Safety
 /// `cookie_header` is NULL or NUL-terminated; `context_id_out` and `error`
@@ -31,8 +35,11 @@ pub unsafe extern "C" fn qubit_cookie_context_id(
         let header = unsafe { text(cookie_header, "cookie_header") }?;
         let out = output(context_id_out, "context_id_out")?;
 
-        let context_id = cookie::context_id_from_cookie_header(header);
-        out.write(context_id.map_or(std::ptr::null_mut(), |id| owned_c_string(&id)));
+        let context_id = match cookie::context_id_from_cookie_header(header) {
+            Some(id) => owned_c_string(&id, "the cookie's context id", Error::InvalidArgument)?,
+            None => std::ptr::null_mut(),
+        };
+        out.write(context_id);
         Ok(())
     })
 }
@@ -60,16 +67,19 @@ pub unsafe extern "C" fn qubit_cookie_domain_for_host(
         // SAFETY: guaranteed by the caller.
         let host = unsafe { text(host, "host") }?;
         // SAFETY: guaranteed by the caller.
-        let pointers = unsafe { slice(cookie_domains, count, "cookie_domains") }?;
-        let domains = pointers
-            .iter()
-            // SAFETY: each entry is NULL or NUL-terminated.
-            .map(|&domain| unsafe { text(domain, "cookie_domains[i]") }.map(str::to_owned))
-            .collect::<Result<Vec<String>, Error>>()?;
+        let domains = unsafe {
+            collect(cookie_domains, count, "cookie_domains", |&domain| {
+                // SAFETY: each entry is NULL or NUL-terminated.
+                text(domain, "cookie_domains[i]").map(str::to_owned)
+            })
+        }?;
         let out = output(domain_out, "domain_out")?;
 
-        let domain = cookie::cookie_domain_for_host(host, &domains);
-        out.write(domain.map_or(std::ptr::null_mut(), |d| owned_c_string(&d)));
+        let domain = match cookie::cookie_domain_for_host(host, &domains) {
+            Some(domain) => owned_c_string(&domain, "the cookie domain", Error::InvalidArgument)?,
+            None => std::ptr::null_mut(),
+        };
+        out.write(domain);
         Ok(())
     })
 }
@@ -101,9 +111,12 @@ pub unsafe extern "C" fn qubit_cookie_set_header(
         };
         let out = output(header_out, "header_out")?;
 
-        out.write(owned_c_string(&cookie::set_cookie_header(
-            context_id, domain, secure,
-        )));
+        let header = cookie::set_cookie_header(context_id, domain, secure);
+        out.write(owned_c_string(
+            &header,
+            "the header",
+            Error::InvalidArgument,
+        )?);
         Ok(())
     })
 }
@@ -113,7 +126,7 @@ pub unsafe extern "C" fn qubit_cookie_set_header(
 pub extern "C" fn qubit_cookie_name() -> *const c_char {
     static NAME: OnceLock<CString> = OnceLock::new();
     read(std::ptr::null(), || {
-        NAME.get_or_init(|| crate::boundary::c_string(cookie::COOKIE_NAME))
+        NAME.get_or_init(|| lossy_c_string(cookie::COOKIE_NAME))
             .as_ptr()
     })
 }
@@ -133,7 +146,12 @@ pub unsafe extern "C" fn qubit_context_id_generate(
 ) -> QubitStatus {
     call(error, || {
         let out = output(context_id_out, "context_id_out")?;
-        out.write(owned_c_string(&context_id::generate()?));
+        let context_id = context_id::generate()?;
+        out.write(owned_c_string(
+            &context_id,
+            "the context id",
+            Error::Internal,
+        )?);
         Ok(())
     })
 }
@@ -160,9 +178,8 @@ pub unsafe extern "C" fn qubit_callback_data_decode_url(
         let out = output(record_json_out, "record_json_out")?;
 
         let record = callback_data::decode_url(url)?;
-        out.write(owned_c_string(
-            &serde_json::Value::Object(record).to_string(),
-        ));
+        let record = serde_json::Value::Object(record).to_string();
+        out.write(owned_c_string(&record, "the record", Error::Decode)?);
         Ok(())
     })
 }
@@ -173,7 +190,7 @@ pub extern "C" fn qubit_version() -> *const c_char {
     static VERSION: OnceLock<CString> = OnceLock::new();
     read(std::ptr::null(), || {
         VERSION
-            .get_or_init(|| crate::boundary::c_string(sdk::VERSION))
+            .get_or_init(|| lossy_c_string(sdk::VERSION))
             .as_ptr()
     })
 }

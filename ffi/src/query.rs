@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sdk::{Error, ExperienceFilter, Query};
 
-use crate::boundary::{call, handle_mut, new_handle, read, release, slice, text};
+use crate::boundary::{call, collect, handle_mut, new_handle, read, release, text};
 use crate::error::{QubitError, QubitStatus};
 
 /// How a query's experience ids are applied (pass it as a `uint32_t`).
@@ -92,7 +92,9 @@ pub unsafe extern "C" fn qubit_query_clear_context_id(
 }
 
 /// Restricts the answer to these `count` experience ids (copied); a count
-/// of 0 (with `ids` possibly NULL) means every experience.
+/// of 0 (with `ids` possibly NULL) means every experience. A count too
+/// large for memory is `QUBIT_INVALID_ARGUMENT`, refused before anything
+/// is read.
 ///
 /// # Safety
 /// `query` is NULL or live; `ids` is NULL or points to `count` ids; `error`
@@ -104,10 +106,9 @@ pub unsafe extern "C" fn qubit_query_set_experience_ids(
     count: usize,
     error: *mut *mut QubitError,
 ) -> QubitStatus {
-    // SAFETY: guaranteed by the caller.
-    let ids = unsafe { slice(ids, count, "ids") };
     change(query, error, |query| {
-        query.experience_ids = ids?.to_vec();
+        // SAFETY: guaranteed by the caller.
+        query.experience_ids = unsafe { collect(ids, count, "ids", |&id| Ok(id)) }?;
         Ok(())
     })
 }

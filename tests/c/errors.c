@@ -10,10 +10,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -52,6 +55,7 @@ static void set_fault_list(const char *list)
 }
 
 static qubit_answer *fetch_visitor(const qubit_client *client, const char *context_id);
+static qubit_error *fetch_error(const qubit_client *client);
 
 /* A client of the emulator with extra settings applied by `configure`. */
 static qubit_client *client_with(void (*configure)(qubit_client_options *))
@@ -141,6 +145,18 @@ static void test_null_and_invalid_arguments(void)
     expect_failure(qubit_query_set_experience_ids(query, NULL, 2, &error), &error,
                    QUBIT_INVALID_ARGUMENT, 0, "NULL ids with a count");
     CHECK(qubit_query_set_experience_ids(query, NULL, 0, NULL) == QUBIT_OK, "no ids");
+    /* A count no memory could hold is refused before anything is read. */
+    const uint64_t one_id[] = {144119};
+    expect_failure(qubit_query_set_experience_ids(query, one_id, SIZE_MAX, &error), &error,
+                   QUBIT_INVALID_ARGUMENT, 0, "SIZE_MAX ids");
+    expect_failure(qubit_query_set_experience_ids(query, one_id, SIZE_MAX / 8 + 1, &error),
+                   &error, QUBIT_INVALID_ARGUMENT, 0, "ids beyond the address space");
+    const char *one_domain[] = {"shop.example"};
+    char *domain = NULL;
+    expect_failure(qubit_cookie_domain_for_host("shop.example", one_domain, SIZE_MAX, &domain,
+                                                &error),
+                   &error, QUBIT_INVALID_ARGUMENT, 0, "SIZE_MAX cookie domains");
+    CHECK(domain == NULL, "domain untouched after failure");
     expect_failure(qubit_query_set_preview(NULL, true, &error), &error, QUBIT_INVALID_ARGUMENT,
                    0, "NULL query");
     qubit_query_free(query);
@@ -254,6 +270,22 @@ static void test_service_failures(void)
     }
     emulator_reset(base_url);
 
+    /* An HTTP error keeps the start of its body; no other error has one. */
+    set_fault_list("[{\"kind\":\"status\",\"status\":503,\"body\":\"down\"}]");
+    qubit_error *http_error = fetch_error(client);
+    CHECK(qubit_error_body_excerpt(http_error) &&
+              strcmp(qubit_error_body_excerpt(http_error), "down") == 0,
+          "503 body excerpt");
+    qubit_error_free(http_error);
+    set_fault_list("[{\"kind\":\"status\",\"status\":404}]");
+    qubit_error *not_found = fetch_error(client);
+    CHECK(qubit_error_code(not_found) == QUBIT_NOT_FOUND &&
+              qubit_error_body_excerpt(not_found) == NULL,
+          "no body excerpt for a 404");
+    qubit_error_free(not_found);
+    CHECK(qubit_error_body_excerpt(NULL) == NULL, "no body excerpt for NULL");
+    emulator_reset(base_url);
+
     /* A query's own timeout replaces the client's. */
     set_fault_list("[{\"kind\":\"latency\",\"ms\":200}]");
     qubit_query *query = visitor_query("visitor-1");
@@ -294,6 +326,161 @@ static void closed_port_url(char *url, size_t size)
     getsockname(fd, (struct sockaddr *)&address, &length);
     snprintf(url, size, "http://127.0.0.1:%d", ntohs(address.sin_port));
     close(fd);
+}
+
+/* A server on 127.0.0.1 that answers `count` connections, one request
+ * each, with the same canned response, then stops. */
+typedef struct {
+    int listener;
+    int count;
+    const char *response;
+    size_t response_length;
+    pthread_t thread;
+} canned_server;
+
+static void *canned_serve(void *argument)
+{
+    canned_server *server = argument;
+    for (int i = 0; i < server->count; i++) {
+        int fd = accept(server->listener, NULL, NULL);
+        if (fd < 0) {
+            break;
+        }
+        char request[4096];
+        size_t used = 0;
+        ssize_t got;
+        while (used < sizeof request - 1 &&
+               (got = read(fd, request + used, sizeof request - 1 - used)) > 0) {
+            used += (size_t)got;
+            request[used] = 0;
+            if (strstr(request, "\r\n\r\n")) {
+                break;
+            }
+        }
+        ssize_t written = write(fd, server->response, server->response_length);
+        (void)written;
+        close(fd);
+    }
+    return NULL;
+}
+
+/* Starts serving `count` requests with a response of `status`, whose body
+ * is the `body_length` bytes at `body` (NUL bytes included); writes the
+ * base URL to `url`. */
+static void canned_start(canned_server *server, int count, int status, const char *body,
+                         size_t body_length, char *url, size_t url_size)
+{
+    static char response[1024];
+    int head = snprintf(response, sizeof response,
+                        "HTTP/1.1 %d Canned\r\nContent-Type: application/json\r\n"
+                        "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                        status, body_length);
+    memcpy(response + head, body, body_length);
+    server->response = response;
+    server->response_length = (size_t)head + body_length;
+    server->count = count;
+
+    server->listener = socket(AF_INET, SOCK_STREAM, 0);
+    /* accept gives up after 5 s, so a client that calls less never hangs. */
+    struct timeval patience = {.tv_sec = 5};
+    setsockopt(server->listener, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+    struct sockaddr_in address = {0};
+    socklen_t length = sizeof address;
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(server->listener, (struct sockaddr *)&address, sizeof address) == 0 &&
+              listen(server->listener, 8) == 0 &&
+              getsockname(server->listener, (struct sockaddr *)&address, &length) == 0,
+          "canned server listens");
+    snprintf(url, url_size, "http://127.0.0.1:%d", ntohs(address.sin_port));
+    pthread_create(&server->thread, NULL, canned_serve, server);
+}
+
+static void canned_stop(canned_server *server)
+{
+    pthread_join(server->thread, NULL);
+    close(server->listener);
+}
+
+/* The error of one strict fetch for visitor-1 (NULL, and a failed check,
+ * when it succeeds). */
+static qubit_error *fetch_error(const qubit_client *client)
+{
+    qubit_query *query = visitor_query("visitor-1");
+    qubit_answer *answer = NULL;
+    qubit_error *error = NULL;
+    CHECK(qubit_client_get_experiences(client, query, &answer, &error) != QUBIT_OK,
+          "the fetch fails");
+    qubit_answer_free(answer);
+    qubit_query_free(query);
+    return error;
+}
+
+/* A string C cannot carry whole (a NUL byte in it) is never cut short: a
+ * helper refuses it as an invalid argument, an answer as a decode error. */
+static void test_strings_with_a_nul_are_refused(void)
+{
+    char *text = (char *)"sentinel";
+    qubit_error *error = NULL;
+    expect_failure(qubit_cookie_context_id("a=1; _qubitTracker=a%00b", &text, &error), &error,
+                   QUBIT_INVALID_ARGUMENT, 0, "cookie id decoding to a NUL");
+    CHECK(text && strcmp(text, "sentinel") == 0, "cookie id output untouched");
+
+    const char new_visitor[] = "{\"contextId\":\"a\\u0000b\",\"experiencePayloads\":[]}";
+    const char domains[] = "{\"cookieDomains\":[\"shop\\u0000.example\"],"
+                           "\"experiencePayloads\":[]}";
+    struct {
+        const char *body;
+        int with_context_id;
+        const char *what;
+    } cases[] = {
+        {new_visitor, 0, "generated context id with a NUL"},
+        {domains, 1, "cookie domain with a NUL"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char url[64];
+        canned_server server;
+        canned_start(&server, 2, 200, cases[i].body, strlen(cases[i].body), url, sizeof url);
+        qubit_client *client = harness_client(url, "retail_shop");
+        qubit_query *query = cases[i].with_context_id ? visitor_query("visitor-1")
+                                                      : qubit_query_new();
+        qubit_answer *answer = NULL;
+
+        expect_failure(qubit_client_get_experiences(client, query, &answer, &error), &error,
+                       QUBIT_DECODE, 0, cases[i].what);
+        expect_failure(qubit_client_get_experiences_fail_open(client, query, &answer, &error),
+                       &error, QUBIT_DECODE, 0, cases[i].what);
+        CHECK(answer == NULL, "%s: no answer", cases[i].what);
+
+        qubit_query_free(query);
+        qubit_client_close(client, 1000, NULL);
+        qubit_client_free(client);
+        canned_stop(&server);
+    }
+
+    /* An error's body shows a NUL byte as U+FFFD. */
+    char url[64];
+    canned_server server;
+    canned_start(&server, 1, 503, "a\0b", 3, url, sizeof url);
+    qubit_client_options *options = NULL;
+    qubit_client *client = NULL;
+    qubit_client_options_new("retail_shop", &options, NULL);
+    qubit_client_options_set_base_url(options, url, NULL);
+    qubit_client_options_set_retries(options, 0, NULL);
+    CHECK(qubit_client_new(options, &client, NULL) == QUBIT_OK, "client without retries");
+    qubit_client_options_free(options);
+    qubit_error *http_error = fetch_error(client);
+    CHECK(qubit_error_body_excerpt(http_error) &&
+              strcmp(qubit_error_body_excerpt(http_error), "a\xef\xbf\xbd"
+                                                           "b") == 0,
+          "a NUL in the body excerpt reads as U+FFFD");
+    CHECK(strstr(qubit_error_message(http_error), "a\xef\xbf\xbd"
+                                                  "b") != NULL,
+          "and in the message: %s", qubit_error_message(http_error));
+    qubit_error_free(http_error);
+    qubit_client_close(client, 1000, NULL);
+    qubit_client_free(client);
+    canned_stop(&server);
 }
 
 static void test_connection_refused_and_fail_open(void)
@@ -557,6 +744,7 @@ int main(int argc, char **argv)
     test_settings();
     test_service_failures();
     test_connection_refused_and_fail_open();
+    test_strings_with_a_nul_are_refused();
     test_callback_failures();
     test_deduplication_and_stats();
     test_null_handles_in_getters();
