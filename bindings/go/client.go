@@ -41,6 +41,9 @@ func NewClient(trackingID string, opts ...Option) (*Client, error) {
 
 		binding := append([]Option{withBinding("go/" + runtime.Version())}, opts...)
 		for _, option := range binding {
+			if option == nil {
+				continue
+			}
 			if err := option(&settings{handle: options}); err != nil {
 				return err
 			}
@@ -52,7 +55,7 @@ func NewClient(trackingID string, opts ...Option) (*Client, error) {
 	}
 
 	client := &Client{handle: handle}
-	client.cleanup = runtime.AddCleanup(client, closeAndFree, handle)
+	client.cleanup = runtime.AddCleanup(client, closeInBackground, handle)
 	return client, nil
 }
 
@@ -63,7 +66,15 @@ func withBinding(binding string) Option {
 	})
 }
 
-// closeAndFree is the safety net for a client that was never closed.
+// closeInBackground is the safety net for a client that was never closed.
+// Cleanups all run on one goroutine of the runtime, so the close, which
+// may wait DefaultCloseTimeout for queued callbacks, gets a goroutine of
+// its own rather than holding up every other cleanup of the program.
+func closeInBackground(handle *C.qubit_client) {
+	go closeAndFree(handle)
+}
+
+// closeAndFree delivers the queued callbacks and releases the handle.
 func closeAndFree(handle *C.qubit_client) {
 	C.qubit_client_close(handle, C.uint64_t(DefaultCloseTimeout/time.Millisecond), nil)
 	C.qubit_client_free(handle)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"sync"
 	"testing"
@@ -39,8 +42,71 @@ func TestErrorsMatchSentinelsAndCarryCodeAndStatus(t *testing.T) {
 	if !errors.As(err, &typed) || typed.Code != experiences.CodeHTTPStatus || typed.Status != 503 || !typed.Retryable {
 		t.Fatalf("errors.As: %#v", typed)
 	}
-	if typed.Error() != "experiences: the service answered HTTP 503: down" {
-		t.Errorf("message %q", typed.Error())
+	if typed.Error() != "experiences: the service answered HTTP 503: down" || typed.BodyExcerpt != "down" {
+		t.Errorf("message %q, body excerpt %q", typed.Error(), typed.BodyExcerpt)
+	}
+
+	setFaults(t, baseURL, `[{"kind":"status","status":404}]`)
+	_, err = client.GetExperiences(context.Background(), experiences.Query{ContextID: "visitor-1"})
+	if !errors.As(err, &typed) || typed.Code != experiences.CodeNotFound || typed.BodyExcerpt != "" {
+		t.Errorf("404: %#v", typed)
+	}
+}
+
+func TestNilOptionsAreIgnored(t *testing.T) {
+	client, err := experiences.NewClient("retail_shop", nil, experiences.WithBaseURL(baseURL), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if _, err := client.GetExperiences(context.Background(), experiences.Query{ContextID: "visitor-1"}); err != nil {
+		t.Error(err)
+	}
+}
+
+// A cookie id holding a NUL byte is no id: never a truncated one, which
+// would be another visitor's.
+func TestCookieIDWithANulIsNoID(t *testing.T) {
+	for _, header := range []string{"_qubitTracker=a%00b", "_qubitTracker=a\x00b", "x=\x00; _qubitTracker=a"} {
+		if id, found := experiences.ContextIDFromCookieHeader(header); id != "" || found {
+			t.Errorf("%q gives (%q, %v)", header, id, found)
+		}
+	}
+	if id, found := experiences.ContextIDFromCookieHeader("_qubitTracker=a%20b"); id != "a b" || !found {
+		t.Errorf("a percent-encoded id gives (%q, %v)", id, found)
+	}
+}
+
+// An answer whose context id or cookie domain holds a NUL byte cannot
+// cross C whole: it is a decode error, and the fail-open call answers the
+// fallback.
+func TestAnswerStringsWithANulAreDecodeErrors(t *testing.T) {
+	for _, c := range []struct{ body, contextID string }{
+		{`{"contextId":"a\u0000b","experiencePayloads":[]}`, ""},
+		{`{"cookieDomains":["shop\u0000.example"],"experiencePayloads":[]}`, "visitor-1"},
+	} {
+		body := c.body
+		server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+		}))
+		client, err := experiences.NewClient("retail_shop", experiences.WithBaseURL(server.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		query := experiences.Query{ContextID: c.contextID}
+
+		answer, err := client.GetExperiences(context.Background(), query)
+		fallback := client.GetExperiencesFailOpen(context.Background(), query)
+
+		if answer != nil || !errors.Is(err, experiences.ErrDecode) {
+			t.Errorf("%s: %+v, %v", body, answer, err)
+		}
+		if fallback.Source != "fallback" || !errors.Is(fallback.Err, experiences.ErrDecode) || fallback.ContextID == "" {
+			t.Errorf("%s: fail-open %+v", body, fallback)
+		}
+		_ = client.Close()
+		server.Close()
 	}
 }
 
@@ -290,6 +356,76 @@ func TestForgottenClientIsReleased(t *testing.T) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// A forgotten client whose callback is stuck is closed on a goroutine of
+// its own: the runtime's single cleanup goroutine is not held up for the
+// close's wait, so the program's other cleanups still run promptly.
+func TestForgottenClientDoesNotHoldUpOtherCleanups(t *testing.T) {
+	stuck := hangingServer(t)
+	func() {
+		client, err := experiences.NewClient("retail_shop", experiences.WithBaseURL(stuck),
+			experiences.WithCallbackTimeout(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		callback := experiences.Experience{CallbackURL: stuck + "/v1/callback?data=x", ID: 1, VariationMasterID: 1}
+		if _, err := client.ShownLater(callback, "visitor-1"); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	// The client's cleanup starts its close, which waits for the callback.
+	runtime.GC()
+	time.Sleep(200 * time.Millisecond)
+
+	ran := make(chan struct{})
+	func() {
+		other := &struct{ _ [64]byte }{}
+		runtime.AddCleanup(other, func(ran chan struct{}) { close(ran) }, ran)
+	}()
+	deadline := time.After(2 * time.Second)
+	for waiting := true; waiting; {
+		runtime.GC()
+		select {
+		case <-ran:
+			waiting = false
+		case <-deadline:
+			t.Fatal("another cleanup waited for the forgotten client's close")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// hangingServer accepts connections on 127.0.0.1 and never answers; it
+// stops at the end of the test.
+func hangingServer(t *testing.T) string {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			conn, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, conn)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = listener.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, conn := range held {
+			_ = conn.Close()
+		}
+	})
+	return "http://" + listener.Addr().String()
 }
 
 // One fetch through Go, cgo, the C ABI and the core, against the local

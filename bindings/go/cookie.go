@@ -12,7 +12,9 @@ import "unsafe"
 const CookieName = "_qubitTracker"
 
 // ContextIDFromCookieHeader reads the context id from a Cookie request
-// header; false when it holds none.
+// header; false when it holds none. A header holding a NUL byte, or whose
+// id decodes to one (%00), holds no usable id: that is ("", false) too, so
+// the visitor is treated as new rather than given a truncated id.
 func ContextIDFromCookieHeader(header string) (string, bool) {
 	var id string
 	var found bool
@@ -27,7 +29,8 @@ func ContextIDFromCookieHeader(header string) (string, bool) {
 }
 
 // CookieDomainForHost chooses the cookie's Domain for a request host from
-// the answer's cookie domains; false means a host-only cookie.
+// the answer's cookie domains; false means a host-only cookie, as it does
+// when the host or a domain holds a NUL byte.
 func CookieDomainForHost(host string, cookieDomains []string) (string, bool) {
 	var domain string
 	var found bool

@@ -78,6 +78,9 @@ type Error struct {
 	Status int
 	// Message says what went wrong, for people.
 	Message string
+	// BodyExcerpt is, for CodeHTTPStatus, the start of the body the
+	// service answered (at most 512 bytes, possibly empty); "" otherwise.
+	BodyExcerpt string
 	// Retryable says whether another attempt could succeed: a connection
 	// failure, a 5xx or a 429.
 	Retryable bool
@@ -94,10 +97,11 @@ func (e *Error) Is(target error) bool {
 // errorFrom copies a C error object into Go memory; it does not free it.
 func errorFrom(e *C.qubit_error) *Error {
 	return &Error{
-		Code:      Code(C.qubit_error_code(e)),
-		Status:    int(C.qubit_error_status(e)),
-		Message:   goString(C.qubit_error_message(e)),
-		Retryable: bool(C.qubit_error_retryable(e)),
+		Code:        Code(C.qubit_error_code(e)),
+		Status:      int(C.qubit_error_status(e)),
+		Message:     goString(C.qubit_error_message(e)),
+		BodyExcerpt: goString(C.qubit_error_body_excerpt(e)),
+		Retryable:   bool(C.qubit_error_retryable(e)),
 	}
 }
 

@@ -8,7 +8,8 @@ import "C"
 import "time"
 
 // Option changes one client setting; every setting has a production
-// default (see the Rust core's ClientBuilder).
+// default (see the Rust core's ClientBuilder). NewClient ignores a nil
+// Option.
 type Option func(*settings) error
 
 // settings are the C options a client is built from.
@@ -43,7 +44,8 @@ func WithBaseURL(url string) Option {
 }
 
 // WithTimeout bounds every fetch and blocking callback, retries included
-// (default 1 s). A context deadline that is sooner replaces it per call.
+// (default 1 s). A call whose context has a deadline is bounded by that
+// deadline instead, whether it is sooner or later than this timeout.
 func WithTimeout(timeout time.Duration) Option {
 	return setting(func(o *C.qubit_client_options, e **C.qubit_error) C.qubit_status {
 		return C.qubit_client_options_set_timeout_ms(o, milliseconds(timeout), e)
