@@ -70,14 +70,20 @@ pub(crate) struct CallbackPolicy {
 impl CallbackPolicy {
     /// Allows the base URL's host and port, and `extra_hosts` (`host`, for
     /// port 443, or `host:port`); `http` only for a loopback `http` base URL.
-    pub fn new(base: &BaseUrl, extra_hosts: &[String]) -> CallbackPolicy {
+    ///
+    /// Fails with [`Error::InvalidArgument`] for an entry that is not a bare
+    /// host with an optional port.
+    pub fn new(base: &BaseUrl, extra_hosts: &[String]) -> Result<CallbackPolicy, Error> {
         let mut allowed = vec![(base.host.clone(), base.port)];
-        allowed.extend(extra_hosts.iter().map(|entry| host_and_port(entry)));
+        for entry in extra_hosts {
+            check_host_entry(entry)?;
+            allowed.push(host_and_port(entry));
+        }
 
-        CallbackPolicy {
+        Ok(CallbackPolicy {
             allowed,
             allow_http: base.is_http && is_loopback(&base.host),
-        }
+        })
     }
 
     /// Refuses a URL that the policy does not allow, saying why.
@@ -131,6 +137,28 @@ fn explicit_port(uri: &Uri) -> Result<Option<u16>, ()> {
     }
 }
 
+/// Accepts `host` or `host:port` (IPv6 in brackets), nothing more: no
+/// scheme, path, credentials or odd characters.
+fn check_host_entry(entry: &str) -> Result<(), Error> {
+    let invalid = || {
+        Error::InvalidArgument(format!(
+            "allowed callback host {entry:?} must be a host name or `host:port`"
+        ))
+    };
+    let plain = entry
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b));
+    if entry.is_empty() || !plain {
+        return Err(invalid());
+    }
+
+    let uri: Uri = format!("https://{entry}/").parse().map_err(|_| invalid())?;
+    match (host_of(&uri), explicit_port(&uri)) {
+        (Some(_), Ok(None | Some(1..))) => Ok(()),
+        _ => Err(invalid()),
+    }
+}
+
 /// Reads an allowed-host entry: `host` (port 443) or `host:port`.
 fn host_and_port(entry: &str) -> (String, u16) {
     let entry = entry.trim().to_ascii_lowercase();
@@ -155,7 +183,7 @@ mod tests {
 
     fn policy(base: &str, extra: &[&str]) -> CallbackPolicy {
         let extra: Vec<String> = extra.iter().map(|h| h.to_string()).collect();
-        CallbackPolicy::new(&BaseUrl::parse(base).unwrap(), &extra)
+        CallbackPolicy::new(&BaseUrl::parse(base).unwrap(), &extra).unwrap()
     }
 
     #[test]
@@ -218,6 +246,32 @@ mod tests {
         ] {
             let err = policy.check(url).unwrap_err();
             assert_eq!(err.code(), ErrorCode::CallbackRefused, "{url}");
+        }
+    }
+
+    #[test]
+    fn allowed_hosts_must_be_bare_hosts_with_an_optional_port() {
+        let base = BaseUrl::parse("https://sse.qubit.com").unwrap();
+        let allows = |entry: &str| CallbackPolicy::new(&base, &[entry.to_owned()]).is_ok();
+
+        for good in [
+            "cb.example.com",
+            "cb.example.com:8443",
+            "[::1]:9",
+            "10.0.0.1",
+        ] {
+            assert!(allows(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a\0b",
+            "cb.example.com:99999",
+            "cb.example.com:0",
+            "http://x/",
+            "u@x",
+            "x y",
+        ] {
+            assert!(!allows(bad), "{bad:?}");
         }
     }
 

@@ -1,13 +1,14 @@
 //! The client: fetch a visitor's experiences, report exposures.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::cache::{Cache, CacheOptions};
 use crate::callback_policy::{BaseUrl, CallbackPolicy};
 use crate::deliveries::{Deduplicator, Deliveries, Delivery};
+use crate::process_local::ProcessLocal;
 use crate::retry::{self, RetryPolicy};
 use crate::stats::{Counters, Stats, bump};
 use crate::transport::{Transport, TransportConfig};
@@ -79,7 +80,7 @@ impl ClientBuilder {
     /// and 250 ms); each retry doubles the step, with jitter.
     pub fn backoff(mut self, first: Duration, max: Duration) -> ClientBuilder {
         self.backoff_base = first;
-        self.backoff_max = max.max(first);
+        self.backoff_max = max;
         self
     }
 
@@ -164,50 +165,115 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         check_tracking_id(&self.tracking_id)?;
         let base = BaseUrl::parse(&self.base_url)?;
-        for (name, value) in [
-            ("timeout", self.timeout),
-            ("connect timeout", self.connect_timeout),
-            ("callback timeout", self.callback_timeout),
-        ] {
-            if value.is_zero() {
-                return Err(Error::InvalidArgument(format!("{name} must be above zero")));
-            }
-        }
+        self.check_settings()?;
+        let policy = CallbackPolicy::new(&base, &self.callback_hosts)?;
 
         let shared = Arc::new(Shared {
             experiences_url: format!("{}/v1/{}/experiences", base.text, self.tracking_id),
-            policy: CallbackPolicy::new(&base, &self.callback_hosts),
-            transport: RwLock::new(ProcessTransport::new(&self)?),
+            policy,
+            transport: ProcessLocal::new(),
             retry_policy: RetryPolicy {
                 retries: self.retries,
                 base_delay: self.backoff_base,
                 max_delay: self.backoff_max,
             },
             counters: Counters::default(),
-            settings: self.clone(),
+            settings: self,
         });
-
-        let sender = Arc::clone(&shared);
-        let deliveries = Deliveries::new(
-            self.queue_capacity,
-            self.callback_workers,
-            Arc::new(move |delivery: &Delivery| {
-                sender.deliver(delivery, sender.settings.callback_timeout)
-            }),
-        );
+        // Settings a connection pool cannot use (a proxy URL, a CA file)
+        // fail here rather than on the first call.
+        shared.transport()?;
 
         Ok(Client {
             inner: Arc::new(Inner {
-                cache: self.cache.map(Cache::new),
-                dedup: self
-                    .dedup_window
-                    .map(|window| Deduplicator::new(window, self.dedup_max_entries)),
-                deliveries,
-                closed: AtomicBool::new(false),
                 shared,
+                process: ProcessLocal::new(),
+                closed: AtomicBool::new(false),
             }),
         })
     }
+
+    /// Rejects settings no client can work with: zero durations, sizes of
+    /// zero or beyond what fits in memory, and text that cannot go into an
+    /// HTTP header.
+    fn check_settings(&self) -> Result<(), Error> {
+        let invalid = |why: String| Err(Error::InvalidArgument(why));
+
+        for (name, value) in [
+            ("timeout", self.timeout),
+            ("connect timeout", self.connect_timeout),
+            ("callback timeout", self.callback_timeout),
+        ] {
+            if value.is_zero() {
+                return invalid(format!("{name} must be above zero"));
+            }
+        }
+        if self.backoff_base > self.backoff_max {
+            return invalid("the first backoff step must not exceed the largest".into());
+        }
+        if self.max_response_bytes == 0 {
+            return invalid("max_response_bytes must be above zero".into());
+        }
+        check_count("queue capacity", self.queue_capacity, MAX_QUEUE_CAPACITY)?;
+        check_count(
+            "callback workers",
+            self.callback_workers,
+            MAX_CALLBACK_WORKERS,
+        )?;
+        if let Some(cache) = &self.cache {
+            if cache.ttl.is_zero() {
+                return invalid("the cache's ttl must be above zero".into());
+            }
+            check_count("cache max_entries", cache.max_entries, MAX_CACHE_ENTRIES)?;
+        }
+        if self.dedup_window.is_some_and(|window| window.is_zero()) {
+            return invalid("the de-duplication window must be above zero".into());
+        }
+        check_count(
+            "de-duplication max entries",
+            self.dedup_max_entries,
+            MAX_DEDUP_ENTRIES,
+        )?;
+        if let Some(binding) = &self.binding {
+            check_binding(binding)?;
+        }
+        Ok(())
+    }
+}
+
+/// Most callbacks the queue may hold: its slots are allocated up front.
+pub const MAX_QUEUE_CAPACITY: usize = 1_000_000;
+
+/// Most threads that may send queued callbacks.
+pub const MAX_CALLBACK_WORKERS: usize = 64;
+
+/// Most answers the cache may hold: its table is allocated up front.
+pub const MAX_CACHE_ENTRIES: usize = 1_000_000;
+
+/// Most exposures de-duplication may remember.
+pub const MAX_DEDUP_ENTRIES: usize = 10_000_000;
+
+/// Rejects a count of zero or above `max`.
+fn check_count(name: &str, value: usize, max: usize) -> Result<(), Error> {
+    match value {
+        0 => Err(Error::InvalidArgument(format!("{name} must be at least 1"))),
+        value if value > max => Err(Error::InvalidArgument(format!(
+            "{name} must be at most {max}, not {value}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The binding's name goes into the User-Agent header: visible ASCII and
+/// spaces only, and not too long.
+fn check_binding(binding: &str) -> Result<(), Error> {
+    let printable = binding.bytes().all(|b| (b' '..=b'~').contains(&b));
+    if binding.is_empty() || binding.len() > 100 || !printable {
+        return Err(Error::InvalidArgument(format!(
+            "binding {binding:?} must be 1 to 100 visible ASCII characters or spaces"
+        )));
+    }
+    Ok(())
 }
 
 /// A blocking client of the Server Experiences API.
@@ -222,10 +288,36 @@ pub struct Client {
 
 struct Inner {
     shared: Arc<Shared>,
+    process: ProcessLocal<PerProcess>,
+    closed: AtomicBool,
+}
+
+/// What each process keeps to itself: a forked child starts with an empty
+/// cache and de-duplication memory and its own callback workers (see
+/// [`ProcessLocal`]).
+struct PerProcess {
     cache: Option<Cache>,
     dedup: Option<Deduplicator>,
     deliveries: Deliveries,
-    closed: AtomicBool,
+}
+
+impl PerProcess {
+    fn new(shared: &Arc<Shared>) -> PerProcess {
+        let settings = &shared.settings;
+        let sender = Arc::clone(shared);
+
+        PerProcess {
+            cache: settings.cache.map(Cache::new),
+            dedup: settings
+                .dedup_window
+                .map(|window| Deduplicator::new(window, settings.dedup_max_entries)),
+            deliveries: Deliveries::new(
+                settings.queue_capacity,
+                settings.callback_workers,
+                Arc::new(move |delivery: &Delivery| sender.deliver_queued(delivery)),
+            ),
+        }
+    }
 }
 
 /// What the callback workers share with the client, without keeping the
@@ -233,39 +325,12 @@ struct Inner {
 struct Shared {
     experiences_url: String,
     policy: CallbackPolicy,
-    transport: RwLock<ProcessTransport>,
+    /// The connection pool of this process: a forked child must not use its
+    /// parent's sockets.
+    transport: ProcessLocal<Transport>,
     retry_policy: RetryPolicy,
     counters: Counters,
     settings: ClientBuilder,
-}
-
-/// The connection pool of one process. A forked child must not share its
-/// parent's sockets, so a change of process id builds a new pool.
-struct ProcessTransport {
-    pid: u32,
-    transport: Arc<Transport>,
-}
-
-impl ProcessTransport {
-    fn new(settings: &ClientBuilder) -> Result<ProcessTransport, Error> {
-        let user_agent = match &settings.binding {
-            Some(binding) => format!("qubit-experiences/{VERSION} ({binding})"),
-            None => format!("qubit-experiences/{VERSION} (rust)"),
-        };
-        let config = TransportConfig {
-            connect_timeout: settings.connect_timeout,
-            max_response_bytes: settings.max_response_bytes,
-            user_agent,
-            proxy: settings.proxy.as_deref(),
-            extra_ca_file: settings.extra_ca_file.as_deref(),
-            max_idle_connections: settings.max_idle_connections,
-        };
-
-        Ok(ProcessTransport {
-            pid: std::process::id(),
-            transport: Arc::new(Transport::new(&config)?),
-        })
-    }
 }
 
 impl Client {
@@ -399,16 +464,17 @@ impl Client {
     ) -> Result<bool, Error> {
         let delivery = self.delivery(callback_url, context_id)?;
 
-        let first_time =
-            self.inner.dedup.as_ref().is_none_or(|dedup| {
-                dedup.first_time(context_id, experience_id, variation_master_id)
-            });
+        let process = self.inner.process();
+        let first_time = process
+            .dedup
+            .as_ref()
+            .is_none_or(|dedup| dedup.first_time(context_id, experience_id, variation_master_id));
         if !first_time {
             bump(&self.inner.shared.counters.callbacks_deduplicated);
             return Ok(false);
         }
 
-        self.inner
+        process
             .deliveries
             .push(delivery, &self.inner.shared.counters)
             .map(|()| true)
@@ -417,7 +483,7 @@ impl Client {
     /// Waits until every callback queued so far is delivered or has failed
     /// for good. Fails with [`Error::Timeout`] if that takes over `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
-        self.inner.deliveries.flush(timeout)
+        self.inner.process().deliveries.flush(timeout)
     }
 
     /// Closes the client for every clone: new calls fail with
@@ -426,7 +492,7 @@ impl Client {
     /// workers finishing on their own). Calling it again is harmless.
     pub fn close(&self, timeout: Duration) -> Result<(), Error> {
         self.inner.closed.store(true, Ordering::SeqCst);
-        self.inner.deliveries.close(timeout)
+        self.inner.process().deliveries.close(timeout)
     }
 
     /// Whether [`Client::close`] was called.
@@ -464,7 +530,7 @@ impl Client {
         };
         let fetch_from_service = || shared.fetch_from_service(&url, query, deadline, timeout);
 
-        let mut answer = match (&self.inner.cache, query.is_cacheable()) {
+        let mut answer = match (&self.inner.process().cache, query.is_cacheable()) {
             (Some(cache), true) => cache.get_or_fetch(
                 &url,
                 deadline,
@@ -496,28 +562,37 @@ impl Client {
     }
 }
 
-impl Shared {
-    /// This process's connection pool, rebuilt after a fork.
-    fn transport(&self) -> Result<Arc<Transport>, Error> {
-        let pid = std::process::id();
-        {
-            let current = self.transport.read().unwrap_or_else(|p| p.into_inner());
-            if current.pid == pid {
-                return Ok(Arc::clone(&current.transport));
-            }
+impl Inner {
+    /// This process's cache, de-duplication memory and callback queue.
+    fn process(&self) -> &PerProcess {
+        let built = self
+            .process
+            .get_or_try_init(|| Ok::<_, std::convert::Infallible>(PerProcess::new(&self.shared)));
+        match built {
+            Ok(process) => process,
+            Err(never) => match never {},
         }
+    }
+}
 
-        let mut current = self.transport.write().unwrap_or_else(|p| p.into_inner());
-        if current.pid != pid {
-            log::debug!("new process {pid}: opening a new connection pool");
-            let inherited =
-                std::mem::replace(&mut *current, ProcessTransport::new(&self.settings)?);
-            // The parent's pool is shared with the parent (its sockets, TLS
-            // sessions) and its lock may have been held by a parent thread
-            // at the fork: leak it rather than close or touch it.
-            std::mem::forget(inherited);
-        }
-        Ok(Arc::clone(&current.transport))
+impl Shared {
+    /// This process's connection pool, opened on first use in a process.
+    fn transport(&self) -> Result<&Transport, Error> {
+        self.transport.get_or_try_init(|| {
+            let settings = &self.settings;
+            let user_agent = match &settings.binding {
+                Some(binding) => format!("qubit-experiences/{VERSION} ({binding})"),
+                None => format!("qubit-experiences/{VERSION} (rust)"),
+            };
+            Transport::new(&TransportConfig {
+                connect_timeout: settings.connect_timeout,
+                max_response_bytes: settings.max_response_bytes,
+                user_agent,
+                proxy: settings.proxy.as_deref(),
+                extra_ca_file: settings.extra_ca_file.as_deref(),
+                max_idle_connections: settings.max_idle_connections,
+            })
+        })
     }
 
     fn fetch_from_service(
@@ -543,6 +618,21 @@ impl Shared {
 
         self.counters.record_latency(started.elapsed());
         answer::decode(&body?, query.context_id.as_deref())
+    }
+
+    /// Sends one queued callback on a worker thread. A panic (a bug, here or
+    /// in a dependency) is counted as a failure rather than killing the
+    /// worker.
+    fn deliver_queued(&self, delivery: &Delivery) -> Result<(), Error> {
+        let timeout = self.settings.callback_timeout;
+        let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.deliver(delivery, timeout)
+        }));
+
+        sent.unwrap_or_else(|_| {
+            bump(&self.counters.callbacks_failed);
+            Err(Error::Internal("sending a callback panicked".into()))
+        })
     }
 
     /// Sends one callback with retries within `timeout`, counting the
@@ -617,6 +707,62 @@ mod tests {
             err.to_string(),
             "invalid argument: timeout must be above zero"
         );
+    }
+
+    #[test]
+    fn settings_no_client_can_work_with_are_rejected() {
+        let cache = |ttl: u64, max_entries: usize| CacheOptions {
+            ttl: Duration::from_secs(ttl),
+            max_entries,
+            serve_stale_for: None,
+        };
+        let shop = || Client::builder("shop");
+
+        for (builder, message) in [
+            (
+                shop().queue_capacity(0),
+                "queue capacity must be at least 1",
+            ),
+            (
+                shop().queue_capacity(1 << 32),
+                "queue capacity must be at most 1000000, not 4294967296",
+            ),
+            (
+                shop().callback_workers(65),
+                "callback workers must be at most 64, not 65",
+            ),
+            (
+                shop().cache(cache(0, 10)),
+                "the cache's ttl must be above zero",
+            ),
+            (
+                shop().cache(cache(300, usize::MAX)),
+                "cache max_entries must be at most 1000000, not 18446744073709551615",
+            ),
+            (
+                shop().deduplicate_callbacks(Duration::ZERO, 10),
+                "the de-duplication window must be above zero",
+            ),
+            (
+                shop().backoff(Duration::from_secs(2), Duration::from_secs(1)),
+                "the first backoff step must not exceed the largest",
+            ),
+            (
+                shop().max_response_bytes(0),
+                "max_response_bytes must be above zero",
+            ),
+            (
+                shop().binding("c\r\nX: 1"),
+                "binding \"c\\r\\nX: 1\" must be 1 to 100 visible ASCII characters or spaces",
+            ),
+            (
+                shop().allow_callback_host("http://cb.example.com/"),
+                "allowed callback host \"http://cb.example.com/\" must be a host name or `host:port`",
+            ),
+        ] {
+            let err = builder.build().err().unwrap();
+            assert_eq!(err.to_string(), format!("invalid argument: {message}"));
+        }
     }
 
     #[test]

@@ -81,10 +81,9 @@ enum State {
     Closed(Arc<Shared>),
 }
 
-/// The workers of one process. A forked child inherits the memory but not
-/// the threads, so a change of process id starts a fresh set.
+/// The running workers and the way to reach them. (Each process has its
+/// own `Deliveries`, so workers are never inherited over `fork()`.)
 struct Running {
-    pid: u32,
     sender: SyncSender<Delivery>,
     handles: Vec<JoinHandle<()>>,
     shared: Arc<Shared>,
@@ -108,17 +107,11 @@ impl Deliveries {
     /// (the callback is dropped) or [`Error::Closed`].
     pub fn push(&self, delivery: Delivery, counters: &crate::stats::Counters) -> Result<(), Error> {
         let mut state = self.lock();
-        let pid = std::process::id();
         let running = match &mut *state {
             State::Closed(_) => return Err(Error::Closed),
-            State::Running(running) if running.pid == pid => running,
-            _ => {
-                let inherited =
-                    std::mem::replace(&mut *state, State::Running(self.start_workers(pid)));
-                // Workers inherited over fork() do not exist in this process,
-                // and their channel's locks may have been held by them at the
-                // fork: leaking that state is the only safe thing to do.
-                std::mem::forget(inherited);
+            State::Running(running) => running,
+            State::Idle => {
+                *state = State::Running(self.start_workers());
                 match &mut *state {
                     State::Running(running) => running,
                     _ => return Err(Error::Internal("callback queue did not start".into())),
@@ -150,9 +143,7 @@ impl Deliveries {
     /// The progress of this process's workers, if any ever ran.
     fn shared(&self) -> Option<Arc<Shared>> {
         match &*self.lock() {
-            State::Running(running) if running.pid == std::process::id() => {
-                Some(Arc::clone(&running.shared))
-            }
+            State::Running(running) => Some(Arc::clone(&running.shared)),
             State::Closed(shared) => Some(Arc::clone(shared)),
             _ => None,
         }
@@ -176,12 +167,12 @@ impl Deliveries {
     pub fn close(&self, timeout: Duration) -> Result<(), Error> {
         let previous = std::mem::replace(&mut *self.lock(), State::Closed(Arc::default()));
         let running = match previous {
-            State::Running(running) if running.pid == std::process::id() => running,
+            State::Running(running) => running,
             State::Closed(shared) => {
                 *self.lock() = State::Closed(shared);
                 return Ok(());
             }
-            _ => return Ok(()),
+            State::Idle => return Ok(()),
         };
         *self.lock() = State::Closed(Arc::clone(&running.shared));
 
@@ -201,7 +192,7 @@ impl Deliveries {
         Ok(())
     }
 
-    fn start_workers(&self, pid: u32) -> Running {
+    fn start_workers(&self) -> Running {
         let (sender, receiver) = std::sync::mpsc::sync_channel(self.capacity);
         let receiver = Arc::new(Mutex::new(receiver));
         let shared = Arc::new(Shared::default());
@@ -227,7 +218,6 @@ impl Deliveries {
         }
 
         Running {
-            pid,
             sender,
             handles,
             shared,
@@ -244,8 +234,14 @@ struct Worker {
 impl Worker {
     fn run(self) {
         while let Some(delivery) = self.next() {
-            if let Err(err) = (self.send)(&delivery) {
-                log::warn!("exposure callback not delivered: {err}");
+            // A panic must not kill the worker or leave the delivery
+            // unsettled, or flush would wait for it forever.
+            let sent =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.send)(&delivery)));
+            match sent {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => log::warn!("exposure callback not delivered: {err}"),
+                Err(_) => log::error!("exposure callback not delivered: the sender panicked"),
             }
             self.shared.lock().settled += 1;
             self.shared.changed.notify_all();

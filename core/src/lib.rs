@@ -32,6 +32,7 @@ pub mod context_id;
 pub mod cookie;
 mod deliveries;
 mod error;
+mod process_local;
 mod query;
 mod retry;
 mod stats;
@@ -39,7 +40,10 @@ mod transport;
 
 pub use answer::{Answer, AnswerSource, Experience, MAX_PAYLOAD_DEPTH, Payload};
 pub use cache::CacheOptions;
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_DEDUP_MAX_ENTRIES, VERSION};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_DEDUP_MAX_ENTRIES, MAX_CACHE_ENTRIES,
+    MAX_CALLBACK_WORKERS, MAX_DEDUP_ENTRIES, MAX_QUEUE_CAPACITY, VERSION,
+};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorCode};
 pub use query::{ExperienceFilter, Query};
 pub use stats::Stats;

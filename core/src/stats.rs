@@ -103,7 +103,10 @@ impl Counters {
     /// Records how long a fetch that reached the service took.
     pub fn record_latency(&self, latency: Duration) {
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        if let Ok(mut window) = self.latencies.lock() {
+        // Never wait for the lock: a sample is worth less than a fetch's
+        // time, and in a forked child a lock held by a parent thread at the
+        // fork would never be released.
+        if let Ok(mut window) = self.latencies.try_lock() {
             window.push(micros);
         }
     }
@@ -120,7 +123,7 @@ impl Counters {
             .collect();
         let [p50, p90, p99] = self
             .latencies
-            .lock()
+            .try_lock()
             .map(|window| window.percentiles([50, 90, 99]))
             .unwrap_or_default();
 
