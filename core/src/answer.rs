@@ -197,8 +197,24 @@ impl Answer {
         decode(body, sent_context_id)
     }
 
-    /// An empty answer standing in for a failed call.
-    pub(crate) fn fallback(context_id: String, context_id_generated: bool, error: Error) -> Answer {
+    /// The empty answer that stands in for a failed fetch of `query`, as
+    /// [`Client::get_experiences_fail_open`] answers it: no experiences,
+    /// `error` attached, and the query's context id, or one generated
+    /// locally when it had none. For bindings that fail after the fetch
+    /// (converting the answer) and must still fail open. No network.
+    ///
+    /// [`Client::get_experiences_fail_open`]: crate::Client::get_experiences_fail_open
+    pub fn fallback_for(query: &crate::Query, error: Error) -> Answer {
+        let (context_id, context_id_generated) = match &query.context_id {
+            Some(id) => (id.clone(), false),
+            // Without a random source there is no id to give: the page
+            // renders without setting a cookie.
+            None => match crate::context_id::generate() {
+                Ok(id) => (id, true),
+                Err(_) => (String::new(), false),
+            },
+        };
+
         Answer {
             experiences: Vec::new(),
             context_id,

@@ -12,7 +12,7 @@ use crate::process_local::ProcessLocal;
 use crate::retry::{self, RetryPolicy};
 use crate::stats::{Counters, Stats, bump};
 use crate::transport::{Transport, TransportConfig};
-use crate::{Answer, Error, Experience, ExperienceFilter, Query, answer, context_id};
+use crate::{Answer, Error, Experience, ExperienceFilter, Query, answer};
 
 /// The hosted service.
 pub const DEFAULT_BASE_URL: &str = "https://sse.qubit.com";
@@ -391,14 +391,7 @@ impl Client {
             Ok(answer) => answer,
             Err(error) => {
                 log::warn!("serving default content: {error}");
-                let (context_id, generated) = match &query.context_id {
-                    Some(id) => (id.clone(), false),
-                    None => match context_id::generate() {
-                        Ok(id) => (id, true),
-                        Err(_) => (String::new(), false),
-                    },
-                };
-                Answer::fallback(context_id, generated, error)
+                Answer::fallback_for(query, error)
             }
         }
     }
@@ -788,7 +781,7 @@ mod tests {
 
         assert!(answer.is_empty());
         assert!(answer.context_id_generated());
-        assert!(context_id::is_generated_format(answer.context_id()));
+        assert!(crate::context_id::is_generated_format(answer.context_id()));
         assert_eq!(answer.error(), Some(&Error::Closed));
         assert_eq!(answer.source(), crate::AnswerSource::Fallback);
 
