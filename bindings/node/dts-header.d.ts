@@ -17,12 +17,15 @@ export type ErrorCode =
 
 /**
  * Every failure of the core: `code` is one of `ErrorCode`, `status` the
- * HTTP status when the service answered one (404 for `NOT_FOUND`).
+ * HTTP status when the service answered one (404 for `NOT_FOUND`), and
+ * `bodyExcerpt`, for `HTTP_STATUS` only, the start of the answer's body
+ * (at most 512 bytes, decoded lossily as UTF-8).
  */
 export declare class QubitError extends Error {
   constructor(message: string, code: ErrorCode, status?: number)
   readonly code: ErrorCode
   readonly status?: number
+  readonly bodyExcerpt?: string
 }
 
 /** The numbers of the error codes, as the C API returns them. */

@@ -75,6 +75,14 @@ pub(crate) fn qubit_error(env: sys::napi_env, error: &CoreError) -> Result<sys::
     check_status!(unsafe {
         sys::napi_new_instance(env, class, args.len(), args.as_ptr(), &mut instance)
     })?;
+    if let CoreError::HttpStatus { body_excerpt, .. } = error {
+        raw::set(
+            env,
+            instance,
+            c"bodyExcerpt",
+            raw::string(env, body_excerpt)?,
+        )?;
+    }
     Ok(instance)
 }
 

@@ -73,13 +73,21 @@ describe('errors from the service and the client', () => {
   })
 
   test('NOT_FOUND carries status 404', async () => {
-    await assert.rejects(new Client('nobody', { baseUrl: emulator.url }).getExperiences(), isQubitError('NOT_FOUND', 404))
+    await assert.rejects(new Client('nobody', { baseUrl: emulator.url }).getExperiences(), (error) => {
+      isQubitError('NOT_FOUND', 404)(error)
+      assert.equal('bodyExcerpt' in error, false)
+      return true
+    })
   })
 
   test('HTTP_STATUS carries the status, after the retries', async () => {
     await emulator.setFaults([{ on: 'experiences', kind: 'status', status: 503, body: 'busy' }])
     const subject = client({ retries: 2 })
-    await assert.rejects(subject.getExperiences({ contextId: 'v' }), isQubitError('HTTP_STATUS', 503))
+    await assert.rejects(subject.getExperiences({ contextId: 'v' }), (error) => {
+      isQubitError('HTTP_STATUS', 503)(error)
+      assert.equal(error.bodyExcerpt, 'busy')
+      return true
+    })
     assert.equal(subject.stats().requests, 3)
     assert.deepEqual(subject.stats().errors, { HTTP_STATUS: 1 })
   })
