@@ -323,9 +323,9 @@ qubit_status qubit_client_get_experiences(const qubit_client *client,
 //
 // On success writes a new answer to `*answer_out`, released with
 // `qubit_answer_free`. Fails only with `QUBIT_INVALID_ARGUMENT` for a
-// NULL argument, or with `QUBIT_DECODE` when the service's answer holds a
-// string with a NUL byte, which C cannot represent (render the defaults
-// then, as for a fallback answer).
+// NULL argument. A service answer holding a string with a NUL byte, which
+// C cannot represent, also gives the fallback answer, with a
+// `QUBIT_DECODE` error.
 //
 // # Safety
 // As `qubit_client_get_experiences`.

@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 use std::time::Duration;
 
-use sdk::{Client, Error};
+use sdk::{Answer, Client, Error};
 
 use crate::answer::{QubitAnswer, QubitExperience};
 use crate::boundary::{
@@ -109,9 +109,9 @@ pub unsafe extern "C" fn qubit_client_get_experiences(
 ///
 /// On success writes a new answer to `*answer_out`, released with
 /// `qubit_answer_free`. Fails only with `QUBIT_INVALID_ARGUMENT` for a
-/// NULL argument, or with `QUBIT_DECODE` when the service's answer holds a
-/// string with a NUL byte, which C cannot represent (render the defaults
-/// then, as for a fallback answer).
+/// NULL argument. A service answer holding a string with a NUL byte, which
+/// C cannot represent, also gives the fallback answer, with a
+/// `QUBIT_DECODE` error.
 ///
 /// # Safety
 /// As `qubit_client_get_experiences`.
@@ -128,7 +128,9 @@ pub unsafe extern "C" fn qubit_client_get_experiences_fail_open(
         let out = output(answer_out, "answer_out")?;
 
         let answer = client.client.get_experiences_fail_open(&query.query);
-        out.write(new_handle(QubitAnswer::new(answer)?));
+        let answer = QubitAnswer::new(answer)
+            .or_else(|err| QubitAnswer::new(Answer::fallback_for(&query.query, err)))?;
+        out.write(new_handle(answer));
         Ok(())
     })
 }

@@ -448,9 +448,19 @@ static void test_strings_with_a_nul_are_refused(void)
 
         expect_failure(qubit_client_get_experiences(client, query, &answer, &error), &error,
                        QUBIT_DECODE, 0, cases[i].what);
-        expect_failure(qubit_client_get_experiences_fail_open(client, query, &answer, &error),
-                       &error, QUBIT_DECODE, 0, cases[i].what);
         CHECK(answer == NULL, "%s: no answer", cases[i].what);
+
+        /* Fail-open still answers: the fallback, carrying the DECODE error. */
+        CHECK(qubit_client_get_experiences_fail_open(client, query, &answer, NULL) == QUBIT_OK,
+              "%s: fail-open answers", cases[i].what);
+        CHECK(strcmp(qubit_answer_source(answer), "fallback") == 0 &&
+                  qubit_answer_experience_count(answer) == 0,
+              "%s: fail-open gives the fallback", cases[i].what);
+        const qubit_error *carried = qubit_answer_error(answer);
+        CHECK(carried != NULL && qubit_error_code(carried) == QUBIT_DECODE,
+              "%s: the fallback carries DECODE", cases[i].what);
+        qubit_answer_free(answer);
+        answer = NULL;
 
         qubit_query_free(query);
         qubit_client_close(client, 1000, NULL);
