@@ -32,7 +32,7 @@ use napi::{check_status, sys};
 
 use crate::client::RawJs;
 use crate::errors;
-use crate::json::raw;
+use crate::json::raw::{self, make};
 
 /// How a finished call settles its promise.
 pub(crate) enum Settlement {
@@ -106,8 +106,10 @@ impl Completions {
             });
             Completions {
                 tsfn: AtomicPtr::new(ptr::null_mut()),
-                set_immediate: reference(raw_env, Ok(set_immediate)),
-                settle_queue: reference(raw_env, settle_queue),
+                set_immediate: raw::reference(raw_env, set_immediate).unwrap_or(ptr::null_mut()),
+                settle_queue: settle_queue
+                    .and_then(|value| raw::reference(raw_env, value))
+                    .unwrap_or(ptr::null_mut()),
                 queue: Mutex::new(Queue::default()),
                 pending: AtomicUsize::new(0),
             }
@@ -257,8 +259,8 @@ impl Completions {
         }
         let completions = unsafe { &*(context as *const Completions) };
         let call = || -> Result<()> {
-            let set_immediate = value_of(env, completions.set_immediate)?;
-            let settle_queue = value_of(env, completions.settle_queue)?;
+            let set_immediate = raw::referenced(env, completions.set_immediate)?;
+            let settle_queue = raw::referenced(env, completions.settle_queue)?;
             let receiver = raw::undefined(env)?;
             make(|out| unsafe {
                 sys::napi_call_function(env, receiver, set_immediate, 1, &settle_queue, out)
@@ -302,27 +304,6 @@ impl Completions {
         queue.closed = true;
         queue.finished.clear();
     }
-}
-
-/// A fresh `napi_value` slot filled by one Node-API call.
-fn make(call: impl FnOnce(*mut sys::napi_value) -> sys::napi_status) -> Result<sys::napi_value> {
-    let mut value = ptr::null_mut();
-    check_status!(call(&mut value))?;
-    Ok(value)
-}
-
-/// A strong reference to a value, or null if there is none.
-fn reference(env: sys::napi_env, value: Result<sys::napi_value>) -> sys::napi_ref {
-    let mut reference = ptr::null_mut();
-    if let Ok(value) = value {
-        unsafe { sys::napi_create_reference(env, value, 1, &mut reference) };
-    }
-    reference
-}
-
-/// The value a reference holds.
-fn value_of(env: sys::napi_env, reference: sys::napi_ref) -> Result<sys::napi_value> {
-    make(|out| unsafe { sys::napi_get_reference_value(env, reference, out) })
 }
 
 /// Work waiting for the dispatcher thread.

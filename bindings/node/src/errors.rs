@@ -38,11 +38,7 @@ const ERROR_CLASS_SOURCE: &str = r#"(() => {
 /// that keeps it for [`qubit_error`].
 pub(crate) fn define_error_class(env: &Env) -> Result<(Unknown<'_>, sys::napi_ref)> {
     let class: Unknown = env.run_script(ERROR_CLASS_SOURCE)?;
-
-    let mut reference = ptr::null_mut();
-    check_status!(unsafe {
-        sys::napi_create_reference(env.raw(), class.raw(), 1, &mut reference)
-    })?;
+    let reference = raw::reference(env.raw(), class.raw())?;
     Ok((class, reference))
 }
 
@@ -58,9 +54,7 @@ pub(crate) fn error_code_table(env: &Env) -> Result<Object<'_>> {
 
 /// A new `QubitError` for a core error.
 pub(crate) fn qubit_error(env: sys::napi_env, error: &CoreError) -> Result<sys::napi_value> {
-    let reference = crate::env_state(env)?.error_class;
-    let mut class = ptr::null_mut();
-    check_status!(unsafe { sys::napi_get_reference_value(env, reference, &mut class) })?;
+    let class = raw::referenced(env, crate::env_state(env)?.error_class)?;
 
     let status = match error.status() {
         Some(status) => raw::number(env, f64::from(status))?,

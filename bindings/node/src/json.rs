@@ -238,7 +238,7 @@ pub(crate) mod raw {
     use napi::check_status;
 
     /// A fresh `napi_value` slot filled by one Node-API call.
-    fn make(
+    pub(crate) fn make(
         call: impl FnOnce(*mut sys::napi_value) -> sys::napi_status,
     ) -> Result<sys::napi_value> {
         let mut value = ptr::null_mut();
@@ -352,6 +352,23 @@ pub(crate) mod raw {
             data: ptr::null_mut(),
         };
         check_status!(unsafe { sys::napi_define_properties(env, object, 1, &descriptor) })
+    }
+
+    /// A strong reference to `value`, kept for the environment's lifetime.
+    pub(crate) fn reference(env: sys::napi_env, value: sys::napi_value) -> Result<sys::napi_ref> {
+        let mut reference = ptr::null_mut();
+        check_status!(unsafe { sys::napi_create_reference(env, value, 1, &mut reference) })?;
+        Ok(reference)
+    }
+
+    /// The value a reference holds.
+    pub(crate) fn referenced(
+        env: sys::napi_env,
+        reference: sys::napi_ref,
+    ) -> Result<sys::napi_value> {
+        let mut value = ptr::null_mut();
+        check_status!(unsafe { sys::napi_get_reference_value(env, reference, &mut value) })?;
+        Ok(value)
     }
 
     pub(crate) fn set_index(
