@@ -127,6 +127,13 @@ export declare class Client {
  */
 export declare function __panicForTests(kind: 'sync' | 'async' | 'settle'): never | Promise<never>
 
+/**
+ * A test aid, not part of the API: the value a payload with this JSON
+ * text becomes, read by the same reader as answers. Throws a `QubitError`
+ * `DECODE` where an answer's payload would fail to convert.
+ */
+export declare function __payloadForTests(text: string): unknown
+
 /** The experiences for one visitor, and what to do with its cookie. */
 export interface Answer {
   /** The experiences, in the service's order. */

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
 module.exports.__panicForTests = nativeBinding.__panicForTests
+module.exports.__payloadForTests = nativeBinding.__payloadForTests
 module.exports.contextIdFromCookieHeader = nativeBinding.contextIdFromCookieHeader
 module.exports.COOKIE_NAME = nativeBinding.COOKIE_NAME
 module.exports.cookieDomainForHost = nativeBinding.cookieDomainForHost

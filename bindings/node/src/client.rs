@@ -1,13 +1,16 @@
 //! The `Client` class: the core client, with every blocking call run on a
 //! pool thread and awaited as a promise.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Env, Result, ToNapiValue, Unknown};
 use napi::{check_status, sys};
 use napi_derive::napi;
-use qubit_experiences::{CacheOptions, Error as CoreError, ExperienceFilter, Query, context_id};
+use qubit_experiences::{
+    Answer, CacheOptions, Error as CoreError, ExperienceFilter, Query, context_id,
+};
 
 use crate::arguments::{Arg, Checked, Fields};
 use crate::completions::Settlement;
@@ -124,7 +127,9 @@ impl Client {
                 &env,
                 read_query(query),
                 move |query| core.get_experiences(&query),
-                |env, answer| objects::answer(env, &answer),
+                |env, answer| {
+                    answer_to_js(env, &answer).map_err(|err| errors::core_error(env, &err))
+                },
             )
         })
     }
@@ -160,7 +165,14 @@ impl Client {
                 move || catch_panic(|| Ok(core.get_experiences_fail_open(&query))),
                 move |env, outcome| {
                     let answer = match outcome {
-                        Ok(answer) => objects::answer(env, &answer)?,
+                        Ok(answer) => answer_to_js(env, &answer).or_else(|error| {
+                            fallback(
+                                env,
+                                answer.context_id(),
+                                answer.context_id_generated(),
+                                &error,
+                            )
+                        })?,
                         Err(panic) => {
                             let error = errors::qubit_error(env, &panic)?;
                             local_fallback(env, context_id.as_deref(), error)?
@@ -333,6 +345,36 @@ fn settled(env: &Env, how: Settle, value: sys::napi_value) -> Result<RawJs> {
         }
     })?;
     Ok(RawJs(promise))
+}
+
+/// An answer as a JavaScript object. Failing to build it (a payload nested
+/// too deep for the reader, a string too long for JavaScript, a panic) is
+/// a `DECODE` error, or `INTERNAL` for a panic.
+fn answer_to_js(
+    env: sys::napi_env,
+    answer: &Answer,
+) -> std::result::Result<sys::napi_value, CoreError> {
+    let built = catch_unwind(AssertUnwindSafe(|| objects::answer(env, answer)));
+    let outcome = match built {
+        Ok(built) => built.map_err(|err| errors::conversion_error("the answer", &err)),
+        Err(payload) => Err(errors::panic_error(payload)),
+    };
+    if outcome.is_err() {
+        // Whatever a failed call left pending must not escape.
+        errors::take_exception(env);
+    }
+    outcome
+}
+
+/// The fallback answer standing for `error`, with this context id.
+fn fallback(
+    env: sys::napi_env,
+    context_id: &str,
+    generated: bool,
+    error: &CoreError,
+) -> Result<sys::napi_value> {
+    let error = errors::qubit_error(env, error)?;
+    objects::fallback_answer(env, context_id, generated, error)
 }
 
 /// The fallback answer for a failure of the binding itself, with the

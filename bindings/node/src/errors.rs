@@ -80,6 +80,21 @@ pub(crate) fn qubit_error(env: sys::napi_env, error: &CoreError) -> Result<sys::
     Ok(instance)
 }
 
+/// Takes the exception a JavaScript getter, Proxy trap or `valueOf` threw
+/// during a Node-API call, so that nothing stays pending: Node would
+/// otherwise throw it as soon as the export returns, even one that returns
+/// a promise.
+pub(crate) fn take_exception(env: sys::napi_env) -> Option<sys::napi_value> {
+    let mut pending = false;
+    let status = unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    if status != sys::Status::napi_ok || !pending {
+        return None;
+    }
+    let mut exception = ptr::null_mut();
+    let status = unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+    (status == sys::Status::napi_ok && !exception.is_null()).then_some(exception)
+}
+
 /// A napi error that rejects or throws with exactly this JavaScript value.
 pub(crate) fn thrown(env: sys::napi_env, value: sys::napi_value) -> Error {
     Error::from(unsafe { Unknown::from_raw_unchecked(env, value) })
@@ -92,6 +107,12 @@ pub(crate) fn core_error(env: sys::napi_env, error: &CoreError) -> Error {
         Ok(value) => thrown(env, value),
         Err(_) => Error::new(Status::GenericFailure, error.to_string()),
     }
+}
+
+/// The `DECODE` error for JSON the binding could not turn into JavaScript
+/// values (see `json.rs`), after the core had accepted it.
+pub(crate) fn conversion_error(what: &str, error: &Error) -> CoreError {
+    CoreError::Decode(format!("converting {what} to JavaScript: {}", error.reason))
 }
 
 /// An argument the binding cannot use, found before anything reaches the

@@ -122,8 +122,23 @@ pub fn decode_callback_url(
         let record =
             callback_data::decode_url(&url).map_err(|err| errors::core_error(env.raw(), &err))?;
         let text = serde_json::Value::Object(record).to_string();
-        json::to_js(env.raw(), &text).map(RawJs)
+        json_to_js(&env, &text, "the callback data")
     })
+}
+
+/// A test aid, not part of the API: the value a payload with this JSON
+/// text becomes, read by the same reader as answers. Throws a `QubitError`
+/// `DECODE` where an answer's payload would fail to convert.
+#[napi(js_name = "__payloadForTests", ts_return_type = "unknown")]
+pub fn payload_for_tests(env: Env, text: String) -> Result<RawJs> {
+    guard(&env, || json_to_js(&env, &text, "the payload"))
+}
+
+/// JSON text as a JavaScript value; a `DECODE` error if it cannot be.
+fn json_to_js(env: &Env, text: &str, what: &str) -> Result<RawJs> {
+    json::to_js(env.raw(), text)
+        .map(RawJs)
+        .map_err(|err| errors::core_error(env.raw(), &errors::conversion_error(what, &err)))
 }
 
 /// A test aid, not part of the API: panics inside the binding so tests can

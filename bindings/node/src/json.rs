@@ -5,11 +5,14 @@
 //! `Number.MIN_SAFE_INTEGER..=Number.MAX_SAFE_INTEGER` becomes a `BigInt`
 //! holding exactly the digits sent, however many. Object keys are defined as
 //! own data properties, as `JSON.parse` does, so a `"__proto__"` key is a
-//! plain property and never changes the object's prototype.
+//! plain property and never changes the object's prototype. Strings are
+//! decoded to UTF-16 code units as `JSON.parse` does, so an escaped lone
+//! surrogate (`"\ud800"`) stays one.
 //!
-//! The text comes from the core, which has already checked it is JSON, and
-//! nesting depth is bounded by the core's parser (128 levels); malformed
-//! text still fails cleanly with an error rather than a panic.
+//! The text comes from the core, which has already checked it is JSON, but
+//! the reader does not rely on it: malformed text, or nesting deeper than
+//! [`MAX_DEPTH`] levels, fails cleanly with an error rather than a panic or
+//! a stack overflow.
 
 use std::ptr;
 
@@ -18,9 +21,18 @@ use napi::{Error, Result, Status, sys};
 /// The largest integer a JavaScript number holds exactly, 2^53 - 1.
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
+/// The deepest nesting of arrays and objects the reader follows; it
+/// recurses once per level, so this bounds its stack.
+pub(crate) const MAX_DEPTH: usize = 512;
+
 /// Converts one JSON document to a JavaScript value.
 pub(crate) fn to_js(env: sys::napi_env, text: &str) -> Result<sys::napi_value> {
-    let mut parser = Parser { env, text, pos: 0 };
+    let mut parser = Parser {
+        env,
+        text,
+        pos: 0,
+        depth: 0,
+    };
 
     let value = parser.value()?;
     parser.skip_whitespace();
@@ -34,24 +46,37 @@ struct Parser<'a> {
     env: sys::napi_env,
     text: &'a str,
     pos: usize,
+    /// Arrays and objects open around `pos`.
+    depth: usize,
 }
 
 impl Parser<'_> {
     fn value(&mut self) -> Result<sys::napi_value> {
         self.skip_whitespace();
         match self.peek() {
-            Some(b'{') => self.object(),
-            Some(b'[') => self.array(),
-            Some(b'"') => {
-                let text = self.string()?;
-                raw::string(self.env, &text)
-            }
+            Some(b'{') => self.nested(Parser::object),
+            Some(b'[') => self.nested(Parser::array),
+            Some(b'"') => self.string(),
             Some(b't') => self.literal("true", |env| raw::boolean(env, true)),
             Some(b'f') => self.literal("false", |env| raw::boolean(env, false)),
             Some(b'n') => self.literal("null", raw::null),
             Some(b'-' | b'0'..=b'9') => self.number(),
             _ => Err(self.malformed()),
         }
+    }
+
+    /// Reads an array or object one level deeper, if the limit allows.
+    fn nested(
+        &mut self,
+        read: fn(&mut Self) -> Result<sys::napi_value>,
+    ) -> Result<sys::napi_value> {
+        if self.depth == MAX_DEPTH {
+            return Err(self.error(&format!("JSON nested deeper than {MAX_DEPTH} levels")));
+        }
+        self.depth += 1;
+        let value = read(self);
+        self.depth -= 1;
+        value
     }
 
     fn object(&mut self) -> Result<sys::napi_value> {
@@ -64,11 +89,14 @@ impl Parser<'_> {
         }
         loop {
             self.skip_whitespace();
+            if self.peek() != Some(b'"') {
+                return Err(self.malformed());
+            }
             let key = self.string()?;
             self.skip_whitespace();
             self.expect(b':')?;
             let value = self.value()?;
-            raw::define(self.env, object, &key, value)?;
+            raw::define(self.env, object, key, value)?;
 
             self.skip_whitespace();
             if self.eat(b'}') {
@@ -99,37 +127,40 @@ impl Parser<'_> {
         Ok(array)
     }
 
-    /// A string token, unescaped. Only strings with escapes pay for
-    /// serde_json's unescaping.
-    fn string(&mut self) -> Result<String> {
-        if self.peek() != Some(b'"') {
-            return Err(self.malformed());
-        }
-        let start = self.pos;
+    /// A string token, as a JavaScript string. One without escapes is
+    /// created straight from its UTF-8 bytes; one with escapes is decoded to
+    /// UTF-16 code units first.
+    fn string(&mut self) -> Result<sys::napi_value> {
         let bytes = self.text.as_bytes();
+        let start = self.pos + 1;
         let mut escaped = false;
 
-        self.pos += 1;
+        self.pos = start;
         loop {
             match bytes.get(self.pos) {
-                None => return Err(self.malformed()),
                 Some(b'"') => break,
                 Some(b'\\') => {
                     escaped = true;
                     self.pos += 2;
                 }
-                Some(_) => self.pos += 1,
+                Some(0x20..) => self.pos += 1,
+                // The end of the text, or a control character (which JSON
+                // requires to be escaped).
+                _ => return Err(self.malformed()),
             }
         }
-        self.pos += 1;
-
-        let token = self
+        let content = self
             .text
             .get(start..self.pos)
             .ok_or_else(|| self.malformed())?;
+        self.pos += 1;
+
         match escaped {
-            false => Ok(token[1..token.len() - 1].to_owned()),
-            true => serde_json::from_str(token).map_err(|_| self.malformed()),
+            false => raw::string(self.env, content),
+            true => {
+                let units = unescape(content).ok_or_else(|| self.malformed())?;
+                raw::string_utf16(self.env, &units)
+            }
         }
     }
 
@@ -168,7 +199,7 @@ impl Parser<'_> {
         word: &str,
         make: impl FnOnce(sys::napi_env) -> Result<sys::napi_value>,
     ) -> Result<sys::napi_value> {
-        if !self.text[self.pos..].starts_with(word) {
+        if !self.text.as_bytes()[self.pos..].starts_with(word.as_bytes()) {
             return Err(self.malformed());
         }
         self.pos += word.len();
@@ -201,11 +232,48 @@ impl Parser<'_> {
     }
 
     fn malformed(&self) -> Error {
-        Error::new(
-            Status::InvalidArg,
-            format!("malformed JSON at byte {}", self.pos),
-        )
+        self.error("malformed JSON")
     }
+
+    fn error(&self, what: &str) -> Error {
+        Error::new(Status::InvalidArg, format!("{what} at byte {}", self.pos))
+    }
+}
+
+/// The UTF-16 code units of a string token's content (between the quotes),
+/// escapes decoded one code unit each as `JSON.parse` does: a `\uXXXX`
+/// escape that is half of a surrogate pair stays that half. `None` for an
+/// invalid escape.
+fn unescape(content: &str) -> Option<Vec<u16>> {
+    let mut units = Vec::with_capacity(content.len());
+    let mut chars = content.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            units.extend_from_slice(c.encode_utf16(&mut [0; 2]));
+            continue;
+        }
+        let unit = match chars.next()? {
+            '"' => 0x22,
+            '\\' => 0x5c,
+            '/' => 0x2f,
+            'b' => 0x08,
+            'f' => 0x0c,
+            'n' => 0x0a,
+            'r' => 0x0d,
+            't' => 0x09,
+            'u' => {
+                let mut unit = 0u16;
+                for _ in 0..4 {
+                    let digit = chars.next()?.to_digit(16)?;
+                    unit = (unit << 4) | digit as u16;
+                }
+                unit
+            }
+            _ => return None,
+        };
+        units.push(unit);
+    }
+    Some(units)
 }
 
 /// The little-endian 64-bit words of a decimal integer, without leading
@@ -249,6 +317,13 @@ pub(crate) mod raw {
     pub(crate) fn string(env: sys::napi_env, text: &str) -> Result<sys::napi_value> {
         make(|out| unsafe {
             sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, out)
+        })
+    }
+
+    /// A string of UTF-16 code units, which may hold lone surrogates.
+    pub(crate) fn string_utf16(env: sys::napi_env, units: &[u16]) -> Result<sys::napi_value> {
+        make(|out| unsafe {
+            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, out)
         })
     }
 
@@ -336,12 +411,12 @@ pub(crate) mod raw {
     pub(crate) fn define(
         env: sys::napi_env,
         object: sys::napi_value,
-        name: &str,
+        name: sys::napi_value,
         value: sys::napi_value,
     ) -> Result<()> {
         let descriptor = sys::napi_property_descriptor {
             utf8name: ptr::null(),
-            name: string(env, name)?,
+            name,
             method: None,
             getter: None,
             setter: None,

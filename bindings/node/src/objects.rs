@@ -117,7 +117,8 @@ pub(crate) fn stats(env: sys::napi_env, stats: &Stats) -> Result<sys::napi_value
     let object = raw::object(env)?;
     for (key, value) in &fields {
         let value = json::to_js(env, &value.to_string())?;
-        raw::define(env, object, &camel_case(key), value)?;
+        let name = raw::string(env, &camel_case(key))?;
+        raw::define(env, object, name, value)?;
     }
     Ok(object)
 }
