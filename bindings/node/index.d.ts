@@ -73,12 +73,15 @@ export declare class Client {
    */
   getExperiences(query?: ExperienceQuery): Promise<Answer>
   /**
-   * Fetches like `getExperiences` but never rejects: on any failure it
-   * answers no experiences, with `source` `"fallback"`, `error` set, and
-   * a locally generated context id when the query had none, so the page
-   * still renders its default content and the visitor still gets a
-   * cookie. A query it cannot read also answers this way, with the
-   * `TypeError` or `RangeError` as `error`.
+   * Fetches like `getExperiences` but never rejects for a failure of the
+   * service or of the answer: it then answers no experiences, with
+   * `source` `"fallback"`, `error` set, and the query's context id (or
+   * a locally generated one when the query had none), so the page still
+   * renders its default content and the visitor keeps or gets a cookie.
+   *
+   * A query it cannot read is a programmer's error, not a failure of the
+   * service: it rejects with a `TypeError` or `RangeError`, as
+   * `getExperiences` does.
    */
   getExperiencesFailOpen(query?: ExperienceQuery): Promise<Answer>
   /**
@@ -98,7 +101,8 @@ export declare class Client {
    *
    * Returns `false` when de-duplication skipped it as already sent.
    * Throws a `QubitError` `CALLBACK_REFUSED`, `QUEUE_FULL` (dropped and
-   * counted) or `CLOSED`; a `TypeError` for arguments it cannot read.
+   * counted) or `CLOSED`; a `TypeError` for arguments it cannot read,
+   * also when reading them throws (a getter), naming the argument.
    */
   shownLater(experience: Experience, contextId: string): boolean
   /**
@@ -158,7 +162,7 @@ export interface Answer {
    * For a fail-open answer (and a stale cached one), the error it stands
    * in for; otherwise `null`.
    */
-  error: QubitError | TypeError | RangeError | null
+  error: QubitError | null
 }
 
 /** The answer cache's settings. */
@@ -205,7 +209,10 @@ export interface ClientOptions {
   maxResponseBytes?: number
   /** Turns the answer cache on (off by default); `{}` takes every default. */
   cache?: CacheSettings
-  /** Hosts callbacks may go to besides the API's own (https only). */
+  /**
+   * Hosts callbacks may go to besides the API's own (https only); at
+   * most 100,000.
+   */
   allowedCallbackHosts?: Array<string>
   /** Deadline of one queued callback, retries included (default 5000). */
   callbackTimeoutMs?: number
@@ -297,7 +304,7 @@ export interface ExperienceQuery {
    * `undefined` or `null` asks the service to generate one.
    */
   contextId?: string
-  /** Restrict the answer to these experiences. */
+  /** Restrict the answer to these experiences (at most 100,000 ids). */
   experienceIds?: Array<number | bigint>
   /** Serve each experience's latest unpublished iteration. */
   preview?: boolean

@@ -19,6 +19,10 @@ pub(crate) type Checked<T> = Result<T, ArgumentError>;
 /// The largest integer a JavaScript number holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
+/// The most items an array argument may have (`experienceIds`,
+/// `allowedCallbackHosts`, `cookieDomains`); more is a `RangeError`.
+pub(crate) const MAX_ITEMS: u32 = 100_000;
+
 /// One JavaScript value and the name it is reported under
 /// (`"options.cache.ttlMs"`).
 pub(crate) struct Arg<'env> {
@@ -78,14 +82,17 @@ impl<'env> Arg<'env> {
 
     fn is_array(&self) -> bool {
         let mut result = false;
-        let status =
-            unsafe { sys::napi_is_array(self.value.value().env, self.value.raw(), &mut result) };
+        let status = unsafe { sys::napi_is_array(self.env(), self.value.raw(), &mut result) };
         status == sys::Status::napi_ok && result
     }
 
     fn convert<T: FromNapiValue>(&self) -> Checked<T> {
-        unsafe { T::from_napi_value(self.value.value().env, self.value.raw()) }
-            .map_err(|err| ArgumentError::Type(format!("\"{}\": {}", self.name, err.reason)))
+        unsafe { T::from_napi_value(self.env(), self.value.raw()) }
+            .map_err(|err| ArgumentError::unreadable(self.env(), &self.name, &err))
+    }
+
+    fn env(&self) -> sys::napi_env {
+        self.value.value().env
     }
 
     /// A string.
@@ -158,7 +165,9 @@ impl<'env> Arg<'env> {
         }
     }
 
-    /// The items of an array.
+    /// The items of an array of at most [`MAX_ITEMS`] items. The length is
+    /// checked before any item is read, so a sparse array with a huge
+    /// `length` fails at once instead of blocking the event loop.
     pub(crate) fn items(&self) -> Checked<Vec<Arg<'env>>> {
         if !self.is_array() {
             return Err(self.wrong_type("an array"));
@@ -166,17 +175,20 @@ impl<'env> Arg<'env> {
         let array: Object = self.convert()?;
         let length = array
             .get_array_length()
-            .map_err(|err| self.wrong_type(&err.reason))?;
+            .map_err(|err| ArgumentError::unreadable(self.env(), &self.name, &err))?;
+        if length > MAX_ITEMS {
+            return Err(self.out_of_range(&format!(
+                "an array of at most {MAX_ITEMS} items, got {length}"
+            )));
+        }
 
         (0..length)
             .map(|index| {
+                let name = format!("{}[{index}]", self.name);
                 let item: Unknown = array
                     .get_element(index)
-                    .map_err(|err| self.wrong_type(&err.reason))?;
-                Ok(Arg {
-                    value: item,
-                    name: format!("{}[{index}]", self.name),
-                })
+                    .map_err(|err| ArgumentError::unreadable(self.env(), &name, &err))?;
+                Ok(Arg { value: item, name })
             })
             .collect()
     }
@@ -219,10 +231,16 @@ pub(crate) struct Fields<'env> {
 impl<'env> Fields<'env> {
     /// The field `key`, if given.
     pub(crate) fn get(&self, key: &str) -> Checked<Option<Arg<'env>>> {
-        let value: Unknown = self.object.get_named_property(key).map_err(|err| {
-            ArgumentError::Type(format!("\"{}.{key}\": {}", self.name, err.reason))
-        })?;
-        Ok(Arg::given(Some(value), format!("{}.{key}", self.name)))
+        let name = format!("{}.{key}", self.name);
+        let value: Unknown = self
+            .object
+            .get_named_property(key)
+            .map_err(|err| ArgumentError::unreadable(self.env(), &name, &err))?;
+        Ok(Arg::given(Some(value), name))
+    }
+
+    fn env(&self) -> sys::napi_env {
+        self.object.value().env
     }
 
     /// Applies `read` to the field `key` when it is given.
@@ -235,14 +253,12 @@ impl<'env> Fields<'env> {
     }
 
     fn reject_unknown_keys(&self, known: &[&str]) -> Checked<()> {
-        let keys = self
-            .object
-            .get_property_names()
-            .map_err(|err| ArgumentError::Type(format!("\"{}\": {}", self.name, err.reason)))?;
-        let length = keys.get_array_length().unwrap_or(0);
+        let unreadable = |err: napi::Error| ArgumentError::unreadable(self.env(), &self.name, &err);
+        let keys = self.object.get_property_names().map_err(unreadable)?;
+        let length = keys.get_array_length().map_err(unreadable)?;
 
         for index in 0..length {
-            let key: String = keys.get_element(index).unwrap_or_default();
+            let key: String = keys.get_element(index).map_err(unreadable)?;
             if !known.contains(&key.as_str()) {
                 return Err(ArgumentError::Type(format!(
                     "\"{}\" has an unknown key \"{key}\"; the known keys are: {}",

@@ -15,6 +15,7 @@ use qubit_experiences::{
 use crate::arguments::{Arg, Checked, Fields};
 use crate::completions::Settlement;
 use crate::errors::{self, ArgumentError, catch_panic, guard};
+use crate::json::raw;
 use crate::objects;
 
 /// How long `flush` and `close` wait when no timeout is given.
@@ -121,7 +122,7 @@ impl Client {
         env: Env,
         #[napi(ts_arg_type = "ExperienceQuery")] query: Option<Unknown>,
     ) -> Result<RawJs> {
-        guard(&env, || {
+        promise(&env, || {
             let core = self.core.clone();
             run_with(
                 &env,
@@ -134,30 +135,23 @@ impl Client {
         })
     }
 
-    /// Fetches like `getExperiences` but never rejects: on any failure it
-    /// answers no experiences, with `source` `"fallback"`, `error` set, and
-    /// a locally generated context id when the query had none, so the page
-    /// still renders its default content and the visitor still gets a
-    /// cookie. A query it cannot read also answers this way, with the
-    /// `TypeError` or `RangeError` as `error`.
+    /// Fetches like `getExperiences` but never rejects for a failure of the
+    /// service or of the answer: it then answers no experiences, with
+    /// `source` `"fallback"`, `error` set, and the query's context id (or
+    /// a locally generated one when the query had none), so the page still
+    /// renders its default content and the visitor keeps or gets a cookie.
+    ///
+    /// A query it cannot read is a programmer's error, not a failure of the
+    /// service: it rejects with a `TypeError` or `RangeError`, as
+    /// `getExperiences` does.
     #[napi(ts_return_type = "Promise<Answer>")]
     pub fn get_experiences_fail_open(
         &self,
         env: Env,
         #[napi(ts_arg_type = "ExperienceQuery")] query: Option<Unknown>,
     ) -> Result<RawJs> {
-        guard(&env, || {
-            let query = match read_query(query) {
-                Ok(query) => query,
-                Err(err) => {
-                    let error = err.to_js(env.raw())?;
-                    return settled(
-                        &env,
-                        Settle::Resolve,
-                        local_fallback(env.raw(), None, error)?,
-                    );
-                }
-            };
+        promise(&env, || {
+            let query = read_query(query).map_err(|err| err.into_napi(env.raw()))?;
             let core = self.core.clone();
             let context_id = query.context_id.clone();
             crate::env_state(env.raw())?.completions.spawn(
@@ -173,10 +167,7 @@ impl Client {
                                 &error,
                             )
                         })?,
-                        Err(panic) => {
-                            let error = errors::qubit_error(env, &panic)?;
-                            local_fallback(env, context_id.as_deref(), error)?
-                        }
+                        Err(panic) => local_fallback(env, context_id.as_deref(), &panic)?,
                     };
                     Ok(Settlement::Resolve(answer))
                 },
@@ -198,7 +189,7 @@ impl Client {
         #[napi(ts_arg_type = "Experience")] experience: Unknown,
         #[napi(ts_arg_type = "string")] context_id: Unknown,
     ) -> Result<RawJs> {
-        guard(&env, || {
+        promise(&env, || {
             let core = self.core.clone();
             run_with(
                 &env,
@@ -215,7 +206,8 @@ impl Client {
     ///
     /// Returns `false` when de-duplication skipped it as already sent.
     /// Throws a `QubitError` `CALLBACK_REFUSED`, `QUEUE_FULL` (dropped and
-    /// counted) or `CLOSED`; a `TypeError` for arguments it cannot read.
+    /// counted) or `CLOSED`; a `TypeError` for arguments it cannot read,
+    /// also when reading them throws (a getter), naming the argument.
     #[napi]
     pub fn shown_later(
         &self,
@@ -246,7 +238,7 @@ impl Client {
         env: Env,
         #[napi(ts_arg_type = "number")] timeout_ms: Option<Unknown>,
     ) -> Result<RawJs> {
-        guard(&env, || {
+        promise(&env, || {
             let core = self.core.clone();
             run_with(
                 &env,
@@ -267,7 +259,7 @@ impl Client {
         env: Env,
         #[napi(ts_arg_type = "number")] timeout_ms: Option<Unknown>,
     ) -> Result<RawJs> {
-        guard(&env, || {
+        promise(&env, || {
             let core = self.core.clone();
             run_with(
                 &env,
@@ -306,8 +298,8 @@ fn run<T: Send + 'static>(
     )
 }
 
-/// Like [`run`], for work on arguments read first: arguments that cannot be
-/// read reject the promise at once, so the method never throws.
+/// Like [`run`], for work on arguments read first. Arguments that cannot be
+/// read are an error here, which [`promise`] turns into a rejection.
 fn run_with<A: Send + 'static, T: Send + 'static>(
     env: &Env,
     arguments: Checked<A>,
@@ -316,35 +308,37 @@ fn run_with<A: Send + 'static, T: Send + 'static>(
 ) -> Result<RawJs> {
     match arguments {
         Ok(arguments) => run(env, move || work(arguments), to_js),
-        Err(err) => settled(env, Settle::Reject, err.to_js(env.raw())?),
+        Err(err) => Err(err.into_napi(env.raw())),
     }
 }
 
 /// Resolves a promise of nothing.
 fn undefined(env: sys::napi_env, (): ()) -> Result<sys::napi_value> {
-    crate::json::raw::undefined(env)
+    raw::undefined(env)
 }
 
-/// How an already-known outcome settles its promise.
-#[derive(Clone, Copy)]
-enum Settle {
-    Resolve,
-    Reject,
-}
-
-/// A promise settled at once with `value`, so that a promise-returning
-/// method never throws.
-fn settled(env: &Env, how: Settle, value: sys::napi_value) -> Result<RawJs> {
+/// A promise rejected at once with `reason`.
+fn rejected(env: &Env, reason: sys::napi_value) -> Result<RawJs> {
     let mut deferred = ptr::null_mut();
     let mut promise = ptr::null_mut();
     check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
-    check_status!(unsafe {
-        match how {
-            Settle::Resolve => sys::napi_resolve_deferred(env.raw(), deferred, value),
-            Settle::Reject => sys::napi_reject_deferred(env.raw(), deferred, value),
-        }
-    })?;
+    check_status!(unsafe { sys::napi_reject_deferred(env.raw(), deferred, reason) })?;
     Ok(RawJs(promise))
+}
+
+/// Runs the body of a promise-returning method: whatever goes wrong in it
+/// (a panic, an exception thrown by JavaScript it ran, a failed Node-API
+/// call) rejects the promise instead of throwing.
+fn promise(env: &Env, body: impl FnOnce() -> Result<RawJs>) -> Result<RawJs> {
+    let error = match guard(env, body) {
+        Ok(promise) => return Ok(promise),
+        Err(error) => error,
+    };
+    let reason = match errors::take_exception(env.raw()) {
+        Some(thrown) => thrown,
+        None => unsafe { ToNapiValue::to_napi_value(env.raw(), error)? },
+    };
+    rejected(env, reason)
 }
 
 /// An answer as a JavaScript object. Failing to build it (a payload nested
@@ -382,13 +376,17 @@ fn fallback(
 fn local_fallback(
     env: sys::napi_env,
     context_id: Option<&str>,
-    error: sys::napi_value,
+    error: &CoreError,
 ) -> Result<sys::napi_value> {
-    let (context_id, generated) = match context_id {
-        Some(id) => (id.to_owned(), false),
-        None => (context_id::generate().unwrap_or_default(), true),
-    };
-    objects::fallback_answer(env, &context_id, generated, error)
+    match context_id {
+        Some(id) => fallback(env, id, false, error),
+        None => fallback(
+            env,
+            &context_id::generate().unwrap_or_default(),
+            true,
+            error,
+        ),
+    }
 }
 
 /// Reads the constructor's arguments into a core builder.

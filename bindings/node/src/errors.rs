@@ -12,8 +12,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::sync::Once;
 
-use napi::bindgen_prelude::{Env, JsObjectValue, Object, Result, Unknown};
-use napi::{Error, JsValue, Status, check_status, sys};
+use napi::bindgen_prelude::{Env, FromNapiValue, JsObjectValue, Object, Result, Unknown};
+use napi::{Error, JsValue, Status, ValueType, check_status, sys};
 use qubit_experiences::{Error as CoreError, ErrorCode};
 
 use crate::json::raw;
@@ -95,6 +95,26 @@ pub(crate) fn take_exception(env: sys::napi_env) -> Option<sys::napi_value> {
     (status == sys::Status::napi_ok && !exception.is_null()).then_some(exception)
 }
 
+/// The message of a thrown value, read without running more JavaScript
+/// than a `message` getter: an error's `message`, a thrown string itself.
+fn message_of(env: sys::napi_env, thrown: sys::napi_value) -> Option<String> {
+    let value = unsafe { Unknown::from_raw_unchecked(env, thrown) };
+    let message = match value.get_type().ok()? {
+        ValueType::String => value,
+        ValueType::Object | ValueType::Function => {
+            let object = unsafe { Object::from_napi_value(env, thrown) }.ok()?;
+            let message = object.get_named_property::<Unknown>("message");
+            take_exception(env);
+            message.ok()?
+        }
+        _ => return None,
+    };
+    match message.get_type().ok()? {
+        ValueType::String => unsafe { String::from_napi_value(env, message.raw()) }.ok(),
+        _ => None,
+    }
+}
+
 /// A napi error that rejects or throws with exactly this JavaScript value.
 pub(crate) fn thrown(env: sys::napi_env, value: sys::napi_value) -> Error {
     Error::from(unsafe { Unknown::from_raw_unchecked(env, value) })
@@ -123,9 +143,31 @@ pub(crate) enum ArgumentError {
     Type(String),
     /// Right type, impossible value: a `RangeError` (`ERR_OUT_OF_RANGE`).
     Range(String),
+    /// Reading it threw (a getter, a Proxy trap): a `TypeError`
+    /// (`ERR_INVALID_ARG_VALUE`) whose `cause` is what was thrown.
+    Unreadable {
+        /// Names the argument and repeats the thrown message.
+        message: String,
+        /// The thrown value, valid during the call that read the argument.
+        cause: Option<sys::napi_value>,
+    },
 }
 
 impl ArgumentError {
+    /// The argument `name` could not be read because a Node-API call on it
+    /// failed, most likely because JavaScript code it ran threw; the
+    /// exception is taken so that it does not escape synchronously.
+    pub(crate) fn unreadable(env: sys::napi_env, name: &str, error: &Error) -> ArgumentError {
+        let cause = take_exception(env);
+        let reason = cause
+            .and_then(|thrown| message_of(env, thrown))
+            .unwrap_or_else(|| error.reason.clone());
+        ArgumentError::Unreadable {
+            message: format!("\"{name}\" could not be read: {reason}"),
+            cause,
+        }
+    }
+
     /// The `TypeError` or `RangeError` object.
     pub(crate) fn to_js(&self, env: sys::napi_env) -> Result<sys::napi_value> {
         let (code, message, create): (_, _, CreateError) = match self {
@@ -135,12 +177,23 @@ impl ArgumentError {
             ArgumentError::Range(message) => {
                 ("ERR_OUT_OF_RANGE", message, sys::napi_create_range_error)
             }
+            ArgumentError::Unreadable { message, .. } => (
+                "ERR_INVALID_ARG_VALUE",
+                message,
+                sys::napi_create_type_error,
+            ),
         };
         let code = raw::string(env, code)?;
         let message = raw::string(env, message)?;
 
         let mut error = ptr::null_mut();
         check_status!(unsafe { create(env, code, message, &mut error) })?;
+        if let ArgumentError::Unreadable {
+            cause: Some(cause), ..
+        } = self
+        {
+            raw::set(env, error, c"cause", *cause)?;
+        }
         Ok(error)
     }
 
@@ -149,7 +202,9 @@ impl ArgumentError {
         match self.to_js(env) {
             Ok(value) => thrown(env, value),
             Err(_) => match self {
-                ArgumentError::Type(message) | ArgumentError::Range(message) => {
+                ArgumentError::Type(message)
+                | ArgumentError::Range(message)
+                | ArgumentError::Unreadable { message, .. } => {
                     Error::new(Status::InvalidArg, message)
                 }
             },

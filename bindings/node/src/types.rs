@@ -30,7 +30,8 @@ pub struct ClientOptions {
     pub max_response_bytes: Option<f64>,
     /// Turns the answer cache on (off by default); `{}` takes every default.
     pub cache: Option<CacheSettings>,
-    /// Hosts callbacks may go to besides the API's own (https only).
+    /// Hosts callbacks may go to besides the API's own (https only); at
+    /// most 100,000.
     pub allowed_callback_hosts: Option<Vec<String>>,
     /// Deadline of one queued callback, retries included (default 5000).
     pub callback_timeout_ms: Option<f64>,
@@ -72,7 +73,7 @@ pub struct ExperienceQuery {
     /// The visitor's context id, usually the `_qubitTracker` cookie;
     /// `undefined` or `null` asks the service to generate one.
     pub context_id: Option<String>,
-    /// Restrict the answer to these experiences.
+    /// Restrict the answer to these experiences (at most 100,000 ids).
     #[napi(ts_type = "Array<number | bigint>")]
     pub experience_ids: Option<Vec<String>>,
     /// Serve each experience's latest unpublished iteration.
@@ -151,7 +152,7 @@ pub struct AnswerObject {
     pub source: String,
     /// For a fail-open answer (and a stale cached one), the error it stands
     /// in for; otherwise `null`.
-    #[napi(ts_type = "QubitError | TypeError | RangeError | null")]
+    #[napi(ts_type = "QubitError | null")]
     pub error: String,
 }
 

@@ -17,6 +17,14 @@ const typeError = (pattern) => (error) => {
   if (pattern) assert.match(error.message, pattern)
   return true
 }
+/** A TypeError for an argument whose getter or Proxy trap threw `cause`. */
+const unreadable = (pattern, cause) => (error) => {
+  assert.ok(error instanceof TypeError, `${error}`)
+  assert.equal(error.code, 'ERR_INVALID_ARG_VALUE')
+  assert.match(error.message, pattern)
+  assert.equal(error.cause, cause)
+  return true
+}
 const rangeError = (pattern) => (error) => {
   assert.ok(error instanceof RangeError, `${error}`)
   assert.equal(error.code, 'ERR_OUT_OF_RANGE')
@@ -65,6 +73,24 @@ describe('the Client constructor', () => {
     assert.throws(() => new Client('shop', { queueCapacity: -3 }), rangeError())
   })
 
+  test('names an option whose getter or Proxy trap throws, keeping its message', () => {
+    const boom = new Error('getter boom')
+    assert.throws(() => new Client('shop', { get baseUrl() { throw boom } }), unreadable(/"options\.baseUrl" could not be read: getter boom/, boom))
+    const trap = new Error('keys boom')
+    const options = new Proxy({}, { ownKeys() { throw trap } })
+    assert.throws(() => new Client('shop', options), unreadable(/"options" could not be read: keys boom/, trap))
+  })
+
+  test('fails fast on arrays longer than 100,000 items, before reading them', () => {
+    for (const length of [100001, 1e7, 2 ** 32 - 1]) {
+      const hosts = []
+      hosts.length = length
+      const started = Date.now()
+      assert.throws(() => new Client('shop', { allowedCallbackHosts: hosts }), rangeError(/"options\.allowedCallbackHosts" must be an array of at most 100000 items/))
+      assert.ok(Date.now() - started < 100, `${length} items took ${Date.now() - started} ms`)
+    }
+  })
+
   test('takes undefined and null as not given', () => {
     const client = new Client('shop', { baseUrl: undefined, timeoutMs: null, cache: {} })
     assert.equal(client.trackingId, 'shop')
@@ -94,12 +120,54 @@ describe('client methods', () => {
     await assert.rejects(client.getExperiences({ experienceIds: 144119 }), typeError(/an array/))
   })
 
-  test('the fail-open variant answers a bad query instead of rejecting', async () => {
-    const answer = await client.getExperiencesFailOpen({ contextId: 7 })
-    assert.equal(answer.source, 'fallback')
-    assert.ok(answer.error instanceof TypeError)
-    assert.equal(answer.contextIdGenerated, true)
-    assert.deepEqual(answer.experiences, [])
+  test('the fail-open variant rejects a bad query like getExperiences: no fallback, no new context id', async () => {
+    await assert.rejects(client.getExperiencesFailOpen({ contextId: 7 }), typeError(/"query\.contextId" must be a string/))
+    await assert.rejects(client.getExperiencesFailOpen({ contextId: 'returning', timeoutMs: -1 }), rangeError(/"query\.timeoutMs"/))
+    await assert.rejects(client.getExperiencesFailOpen({ contextId: 'returning', experienceIds: [1.5] }), rangeError(/experienceIds\[0\]/))
+    await assert.rejects(client.getExperiencesFailOpen('returning'), typeError(/"query" must be an object/))
+  })
+
+  test('promise-returning methods reject, never throw, when a getter or Proxy trap throws', async () => {
+    const boom = new Error('boom')
+    const throwing = { get() { throw boom } }
+    const query = Object.defineProperty({}, 'contextId', { ...throwing, enumerable: true })
+    const keys = new Proxy({}, { ownKeys() { throw boom } })
+    const ids = Object.defineProperty([], 0, throwing)
+    const badExperience = Object.defineProperty({ variationMasterId: 2, callbackUrl: experience.callbackUrl }, 'id', { ...throwing, enumerable: true })
+    const calls = [
+      [() => client.getExperiences(query), /"query\.contextId" could not be read: boom/],
+      [() => client.getExperiencesFailOpen(query), /"query\.contextId" could not be read: boom/],
+      [() => client.getExperiencesFailOpen(keys), /"query" could not be read: boom/],
+      [() => client.getExperiences({ experienceIds: ids }), /"query\.experienceIds\[0\]" could not be read: boom/],
+      [() => client.shown(badExperience, 'v'), /"experience\.id" could not be read: boom/],
+    ]
+    for (const [call, message] of calls) {
+      let promise
+      assert.doesNotThrow(() => {
+        promise = call()
+      })
+      await assert.rejects(promise, unreadable(message, boom))
+    }
+    const thrownString = Object.defineProperty({}, 'contextId', { get() { throw 'plain string' }, enumerable: true })
+    await assert.rejects(client.getExperiences(thrownString), unreadable(/could not be read: plain string/, 'plain string'))
+  })
+
+  test('shownLater throws a TypeError naming the argument a getter failed to give', () => {
+    const boom = new Error('id getter boom')
+    const badExperience = { get id() { throw boom }, variationMasterId: 2, callbackUrl: experience.callbackUrl }
+    assert.throws(() => client.shownLater(badExperience, 'v'), unreadable(/"experience\.id" could not be read: id getter boom/, boom))
+  })
+
+  test('arrays longer than 100,000 items are a RangeError at once', async () => {
+    for (const length of [100001, 1e7, 2 ** 32 - 1]) {
+      const ids = []
+      ids.length = length
+      const started = Date.now()
+      await assert.rejects(client.getExperiences({ experienceIds: ids }), rangeError(/"query\.experienceIds" must be an array of at most 100000 items, got/))
+      await assert.rejects(client.getExperiencesFailOpen({ experienceIds: ids }), rangeError(/at most 100000 items/))
+      assert.throws(() => qubit.cookieDomainForHost('shop.example', ids), rangeError(/"cookieDomains" must be an array of at most 100000 items/))
+      assert.ok(Date.now() - started < 100, `${length} items took ${Date.now() - started} ms`)
+    }
   })
 
   test('shown rejects and shownLater throws for unusable arguments', async () => {
