@@ -55,7 +55,8 @@ export declare class Client {
    *
    * Throws a `QubitError` `INVALID_ARGUMENT` for an unusable tracking id,
    * base URL, proxy, CA file or a zero timeout; a `TypeError` or
-   * `RangeError` for options of the wrong type or range, or unknown keys.
+   * `RangeError` for options of the wrong type or range, or unknown keys,
+   * and a `TypeError` when called without `new`.
    */
   constructor(trackingId: string, options?: ClientOptions)
   /** The tracking id the client was built for. */

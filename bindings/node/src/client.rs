@@ -5,8 +5,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Env, Result, ToNapiValue, Unknown};
-use napi::{check_status, sys};
+use napi::bindgen_prelude::{Env, Result, This, ToNapiValue, Unknown};
+use napi::{JsValue, check_status, sys};
 use napi_derive::napi;
 use qubit_experiences::{
     Answer, CacheOptions, Error as CoreError, ExperienceFilter, Query, context_id,
@@ -80,14 +80,22 @@ impl Client {
     ///
     /// Throws a `QubitError` `INVALID_ARGUMENT` for an unusable tracking id,
     /// base URL, proxy, CA file or a zero timeout; a `TypeError` or
-    /// `RangeError` for options of the wrong type or range, or unknown keys.
+    /// `RangeError` for options of the wrong type or range, or unknown keys,
+    /// and a `TypeError` when called without `new`.
     #[napi(constructor)]
     pub fn new(
         env: Env,
+        this: This<Unknown>,
         #[napi(ts_arg_type = "string")] tracking_id: Unknown,
         #[napi(ts_arg_type = "ClientOptions")] options: Option<Unknown>,
     ) -> Result<Client> {
         guard(&env, || {
+            if !constructed(env.raw(), this.raw())? {
+                let error = ArgumentError::Type(
+                    "Class constructor Client cannot be invoked without 'new'".to_owned(),
+                );
+                return Err(error.into_napi(env.raw()));
+            }
             let builder = client_builder(&env, tracking_id, options)
                 .map_err(|err| err.into_napi(env.raw()))?;
             let core = builder
@@ -387,6 +395,16 @@ fn local_fallback(
             error,
         ),
     }
+}
+
+/// Whether `this` is an object `new Client` is constructing, rather than
+/// the receiver of a plain call (`Client('shop')` would otherwise turn the
+/// global object into a client).
+fn constructed(env: sys::napi_env, this: sys::napi_value) -> Result<bool> {
+    let class = raw::referenced(env, crate::env_state(env)?.client_class)?;
+    let mut result = false;
+    check_status!(unsafe { sys::napi_instanceof(env, this, class, &mut result) })?;
+    Ok(result)
 }
 
 /// Reads the constructor's arguments into a core builder.

@@ -30,8 +30,8 @@ pub mod types;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Env, JsObjectValue, Object, Result};
-use napi::{Error, Status, sys};
+use napi::bindgen_prelude::{Env, JsObjectValue, Object, Result, Unknown};
+use napi::{Error, JsValue, Status, sys};
 use napi_derive::napi;
 
 use crate::completions::Completions;
@@ -41,6 +41,8 @@ use crate::completions::Completions;
 pub(crate) struct EnvState {
     /// The `QubitError` class.
     pub(crate) error_class: sys::napi_ref,
+    /// The `Client` class, to tell `new Client()` from a plain call.
+    pub(crate) client_class: sys::napi_ref,
     /// Where finished calls wait to settle their promises.
     pub(crate) completions: Arc<Completions>,
 }
@@ -89,10 +91,13 @@ pub fn init(mut exports: Object, env: Env) -> Result<()> {
     errors::silence_panic_output();
 
     let (class, error_class) = errors::define_error_class(&env)?;
+    let client: Unknown = exports.get_named_property("Client")?;
+    let client_class = json::raw::reference(env.raw(), client.raw())?;
     let completions = Completions::new(&env)?;
     env.set_instance_data(
         EnvState {
             error_class,
+            client_class,
             completions,
         },
         (),

@@ -73,6 +73,16 @@ describe('the Client constructor', () => {
     assert.throws(() => new Client('shop', { queueCapacity: -3 }), rangeError())
   })
 
+  test('throws a TypeError when called without new, wrapping nothing', () => {
+    const message = /cannot be invoked without 'new'/
+    assert.throws(() => Client('shop'), typeError(message))
+    assert.throws(() => Client('shop'), typeError(message))
+    const target = {}
+    assert.throws(() => Client.call(target, 'shop'), typeError(message))
+    assert.deepEqual(Object.keys(target), [])
+    assert.equal(new Client('shop').trackingId, 'shop')
+  })
+
   test('names an option whose getter or Proxy trap throws, keeping its message', () => {
     const boom = new Error('getter boom')
     assert.throws(() => new Client('shop', { get baseUrl() { throw boom } }), unreadable(/"options\.baseUrl" could not be read: getter boom/, boom))
