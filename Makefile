@@ -26,6 +26,7 @@ lint:
 	bash scripts/check-doc-includes.sh README.md
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p qubit-experiences -p qubit-experiences-emulator
 
 ## The C ABI: header freshness, C and C++ programs, valgrind.
 test-c:
