@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyIterator, PyList, PyTuple};
 use qubit_experiences as core;
 
 use crate::guard::guarded;
@@ -209,6 +209,12 @@ impl Answer {
                 "answer index out of range",
             )),
         }
+    }
+
+    /// Iterates the experiences in order, so that an `Answer` is an
+    /// `Iterable` as its stub says; the same items as iterating by index.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        self.experiences(py)?.try_iter()
     }
 
     fn __bool__(&self) -> bool {

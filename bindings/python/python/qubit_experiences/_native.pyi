@@ -12,6 +12,23 @@ CORE_VERSION: str
 COOKIE_NAME: str
 ERROR_CODES: Dict[str, int]
 
+__all__ = [
+    "VERSION",
+    "CORE_VERSION",
+    "COOKIE_NAME",
+    "ERROR_CODES",
+    "Client",
+    "Answer",
+    "Experience",
+    "close_all",
+    "context_id_from_cookie_header",
+    "cookie_domain_for_host",
+    "set_cookie_header",
+    "generate_context_id",
+    "decode_callback_url",
+    "_panic_for_tests",
+]
+
 _Seconds = Union[int, float]
 
 @final
@@ -35,7 +52,7 @@ class Experience:
     @property
     def payload_json(self) -> str:
         """The payload's exact JSON text."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -60,7 +77,7 @@ class Answer:
     def get(self, id: int) -> Optional[Experience]: ...
     def to_json(self) -> str: ...
     def __len__(self) -> int: ...
-    def __getitem__(self, index: int) -> Experience: ...
+    def __getitem__(self, index: int, /) -> Experience: ...
     def __iter__(self) -> Iterator[Experience]: ...
     def __bool__(self) -> bool: ...
 
@@ -68,8 +85,8 @@ class Answer:
 class Client:
     """A client of the Server Experiences API for one tracking id."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         tracking_id: str,
         *,
         base_url: Optional[str] = None,
@@ -90,7 +107,7 @@ class Client:
         proxy: Optional[str] = None,
         extra_ca_file: Optional[Union[str, "PathLike[str]"]] = None,
         max_idle_connections: Optional[int] = None,
-    ) -> None: ...
+    ) -> "Client": ...
     @property
     def tracking_id(self) -> str: ...
     @property
@@ -135,5 +152,5 @@ def cookie_domain_for_host(host: str, cookie_domains: Iterable[str]) -> Optional
 def set_cookie_header(context_id: str, domain: Optional[str] = None, *, secure: bool = False) -> str: ...
 def generate_context_id() -> str: ...
 def decode_callback_url(callback_url: str) -> Dict[str, Any]: ...
-def close_all(timeout: _Seconds = 2.0) -> None: ...
+def close_all(timeout: Optional[_Seconds] = None) -> None: ...
 def _panic_for_tests() -> None: ...
