@@ -25,7 +25,7 @@ pub(crate) struct Delivery {
 }
 
 /// Sends one callback, blocking; the client provides it.
-pub(crate) type Send = dyn Fn(&Delivery) -> Result<(), Error> + std::marker::Send + Sync;
+pub(crate) type SendCallback = dyn Fn(&Delivery) -> Result<(), Error> + Send + Sync;
 
 /// What workers report back, so `flush` and `close` can wait on it.
 #[derive(Default)]
@@ -71,7 +71,7 @@ pub(crate) struct Deliveries {
     capacity: usize,
     workers: usize,
     state: Mutex<State>,
-    send: Arc<Send>,
+    send: Arc<SendCallback>,
 }
 
 /// Whether the queue has started, in which process, or was closed.
@@ -90,7 +90,7 @@ struct Running {
 }
 
 impl Deliveries {
-    pub fn new(capacity: usize, workers: usize, send: Arc<Send>) -> Deliveries {
+    pub fn new(capacity: usize, workers: usize, send: Arc<SendCallback>) -> Deliveries {
         Deliveries {
             capacity: capacity.max(1),
             workers: workers.max(1),
@@ -228,7 +228,7 @@ impl Deliveries {
 struct Worker {
     receiver: Arc<Mutex<Receiver<Delivery>>>,
     shared: Arc<Shared>,
-    send: Arc<Send>,
+    send: Arc<SendCallback>,
 }
 
 impl Worker {
