@@ -22,7 +22,8 @@
  * - Each type's comment says who owns it and whether threads may share
  *   it; a qubit_client is shared by any number of threads.
  * - No panic crosses into C (a caught one is QUBIT_INTERNAL); the library
- *   never prints.
+ *   never prints: its log records go to the callback set with
+ *   qubit_log_set_callback, if any.
  */
 
 #ifndef QUBIT_EXPERIENCES_H
@@ -97,6 +98,36 @@ typedef uint32_t qubit_filter;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// How much the library logs (pass it as a `uint32_t`); the callback gets
+// one of `QUBIT_LOG_LEVEL_ERROR` to `QUBIT_LOG_LEVEL_TRACE`. A level lets
+// through itself and every more severe one.
+enum qubit_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    // Nothing at all (as a maximum level only).
+    QUBIT_LOG_LEVEL_OFF = 0,
+    // Something failed that nobody will be told about otherwise, such as
+    // an exposure callback that could not be delivered.
+    QUBIT_LOG_LEVEL_ERROR = 1,
+    // A degraded result, such as a fail-open fetch serving default content.
+    QUBIT_LOG_LEVEL_WARN = 2,
+    // Notable events.
+    QUBIT_LOG_LEVEL_INFO = 3,
+    // Retries and other details.
+    QUBIT_LOG_LEVEL_DEBUG = 4,
+    // Everything.
+    QUBIT_LOG_LEVEL_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qubit_log_level qubit_log_level;
+#else
+typedef uint32_t qubit_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // The experiences for one visitor, and what to do with the cookie.
 //
 // Created by `qubit_client_get_experiences` (or its fail-open variant),
@@ -145,6 +176,25 @@ typedef struct qubit_experience qubit_experience;
 // thread-safe for writes: set it from one thread; once set, any number of
 // threads may fetch with it at once as long as no one changes it.
 typedef struct qubit_query qubit_query;
+
+// Receives one log record. `level` is a `qubit_log_level` from
+// `QUBIT_LOG_LEVEL_ERROR` (1) to `QUBIT_LOG_LEVEL_TRACE` (5); `target`
+// names the part of the library that logged (e.g.
+// `"qubit_experiences::client"`) and `message` is the text, both UTF-8
+// given as a pointer and a length in bytes, not NUL-terminated (print
+// them with `"%.*s"`). Both are valid only during the call: copy what you
+// keep. `userdata` is the pointer given to `qubit_log_set_callback`.
+//
+// Called on whichever thread logged, possibly several at once, including
+// the library's background threads: it must be thread-safe, should
+// return quickly (the library's work waits for it), and must not call
+// any `qubit_` function.
+typedef void (*qubit_log_callback)(void *userdata,
+                                   uint32_t level,
+                                   const char *target,
+                                   size_t target_len,
+                                   const char *message,
+                                   size_t message_len);
 
 #ifdef __cplusplus
 extern "C" {
@@ -603,6 +653,34 @@ const char *qubit_version(void);
 // # Safety
 // `text` is NULL or such a string, not yet released.
 void qubit_string_free(char *text);
+
+// Routes the library's log records to `callback`, replacing any callback
+// set before; a NULL `callback` removes it (the library then logs
+// nothing, the default). `max_level` is a `qubit_log_level`: records less
+// severe are filtered out before the callback is called (and cost almost
+// nothing). Thread-safe.
+//
+// Threads and lifetime: the callback may be called on any thread, at any
+// time, by several threads at once (fetching threads and the library's
+// background callback workers); see `qubit_log_callback`. This function
+// waits until every running call of the previous callback has returned:
+// once it returns, the previous callback is never called again, so its
+// `userdata` may be freed. Hence it must not be called from inside a
+// callback (that deadlocks), and a callback that blocks delays it.
+//
+// Fails with `QUBIT_INVALID_ARGUMENT` for a `max_level` above
+// `QUBIT_LOG_LEVEL_TRACE`, and with `QUBIT_INTERNAL` when the process
+// already has another `log` logger (another Rust library in the same
+// process installed one first): nothing is routed then.
+//
+// # Safety
+// `callback` is NULL or a function that may be called as the comment of
+// `qubit_log_callback` says, with `userdata`, until this function is
+// called again; `error` is NULL or writable.
+qubit_status qubit_log_set_callback(qubit_log_callback callback,
+                                    void *userdata,
+                                    uint32_t max_level,
+                                    qubit_error **error);
 
 // Creates options for the property with this tracking id, every other
 // setting at its default. The User-Agent names the C binding.

@@ -24,18 +24,21 @@
 //! - Getters that cannot fail return their value directly: 0, false or
 //!   NULL for a NULL handle.
 //! - No panic unwinds into C (a caught one is `QUBIT_INTERNAL`) and nothing
-//!   is printed.
+//!   is printed: the core's log records go to the callback set with
+//!   `qubit_log_set_callback`, if any.
 
 mod answer;
 mod boundary;
 mod client;
 mod error;
 mod helpers;
+mod logging;
 mod options;
 mod query;
 
 pub use answer::{QubitAnswer, QubitExperience};
 pub use client::QubitClient;
 pub use error::{QubitError, QubitStatus};
+pub use logging::{QubitLogCallback, QubitLogLevel};
 pub use options::QubitClientOptions;
 pub use query::{QubitFilter, QubitQuery};

@@ -54,6 +54,87 @@ static void set_fault_list(const char *list)
     http_response_free(&response);
 }
 
+/* What the log callback received, guarded: it may run on any thread. */
+typedef struct {
+    pthread_mutex_t lock;
+    int count;
+    int above_max_level;
+    uint32_t level;
+    char target[128];
+    char message[512];
+} log_records;
+
+static void remember_log(void *userdata, uint32_t level, const char *target, size_t target_len,
+                         const char *message, size_t message_len)
+{
+    log_records *records = userdata;
+    pthread_mutex_lock(&records->lock);
+    if (level > QUBIT_LOG_LEVEL_WARN || level < QUBIT_LOG_LEVEL_ERROR) {
+        records->above_max_level++;
+    }
+    /* Keep the first warning: the texts are valid only during the call. */
+    if (level == QUBIT_LOG_LEVEL_WARN && records->count++ == 0) {
+        records->level = level;
+        snprintf(records->target, sizeof records->target, "%.*s", (int)target_len, target);
+        snprintf(records->message, sizeof records->message, "%.*s", (int)message_len, message);
+    }
+    pthread_mutex_unlock(&records->lock);
+}
+
+static void fail_open_unknown_tracking_id(void)
+{
+    qubit_client *client = harness_client(base_url, "no_such_property");
+    qubit_query *query = qubit_query_new();
+    qubit_answer *answer = NULL;
+    CHECK(qubit_client_get_experiences_fail_open(client, query, &answer, NULL) == QUBIT_OK,
+          "fail-open for an unknown tracking id");
+    CHECK(qubit_error_code(qubit_answer_error(answer)) == QUBIT_NOT_FOUND,
+          "the emulator answers 404 for an unknown tracking id");
+    qubit_answer_free(answer);
+    qubit_query_free(query);
+    qubit_client_close(client, 1000, NULL);
+    qubit_client_free(client);
+}
+
+static void test_log_routing(void)
+{
+    log_records *records = calloc(1, sizeof *records);
+    pthread_mutex_init(&records->lock, NULL);
+    qubit_error *error = NULL;
+
+    expect_failure(qubit_log_set_callback(remember_log, records, 6, &error), &error,
+                   QUBIT_INVALID_ARGUMENT, 0, "log level 6");
+    CHECK(qubit_log_set_callback(remember_log, records, QUBIT_LOG_LEVEL_WARN, &error) ==
+              QUBIT_OK,
+          "set the log callback: %s", qubit_error_message(error));
+
+    fail_open_unknown_tracking_id();
+
+    pthread_mutex_lock(&records->lock);
+    CHECK(records->count == 1, "one warning logged, got %d", records->count);
+    CHECK(records->level == QUBIT_LOG_LEVEL_WARN, "logged at warn");
+    CHECK(strcmp(records->target, "qubit_experiences::client") == 0, "log target: %s",
+          records->target);
+    CHECK(strncmp(records->message, "serving default content: ", 25) == 0 &&
+              strstr(records->message, "404") != NULL,
+          "log message: %s", records->message);
+    CHECK(records->above_max_level == 0, "nothing above the maximum level");
+    pthread_mutex_unlock(&records->lock);
+
+    /* Removed: the setter returned, so the callback never runs again and
+     * its userdata may be freed. */
+    CHECK(qubit_log_set_callback(NULL, NULL, QUBIT_LOG_LEVEL_TRACE, NULL) == QUBIT_OK,
+          "remove the log callback");
+    pthread_mutex_lock(&records->lock);
+    int count = records->count;
+    pthread_mutex_unlock(&records->lock);
+    fail_open_unknown_tracking_id();
+    CHECK(records->count == count, "no record after removal");
+    pthread_mutex_destroy(&records->lock);
+    free(records);
+    fail_open_unknown_tracking_id();
+}
+
 static qubit_answer *fetch_visitor(const qubit_client *client, const char *context_id);
 static qubit_error *fetch_error(const qubit_client *client);
 
@@ -759,5 +840,6 @@ int main(int argc, char **argv)
     test_deduplication_and_stats();
     test_null_handles_in_getters();
     test_helpers();
+    test_log_routing();
     return harness_finish("errors");
 }
