@@ -124,6 +124,12 @@ export declare class Client {
 }
 
 /**
+ * A test aid, not part of the API: logs `message` `count` times at
+ * `level`, on the calling thread, as the core would.
+ */
+export declare function __logForTests(level: 'error' | 'warn' | 'info' | 'debug' | 'trace', message: string, count: number): void
+
+/**
  * A test aid, not part of the API: panics inside the binding so tests can
  * check that the panic becomes a `QubitError` `INTERNAL` rather than an
  * abort. `"sync"` panics on the calling thread; `"async"` panics on a pool
@@ -138,6 +144,13 @@ export declare function __panicForTests(kind: 'sync' | 'async' | 'settle'): neve
  * `DECODE` where an answer's payload would fail to convert.
  */
 export declare function __payloadForTests(text: string): unknown
+
+/**
+ * A test aid, not part of the API: installs a `log` logger of its own, as
+ * another native module could, so that `setLogger` finds the facade
+ * taken. `false` if a logger was installed already.
+ */
+export declare function __takeLoggerForTests(): boolean
 
 /** The experiences for one visitor, and what to do with its cookie. */
 export interface Answer {
@@ -334,6 +347,42 @@ export interface ExperienceQuery {
  */
 export declare function generateContextId(): string
 
+/** The options of `setLogger`. */
+export interface LoggerOptions {
+  /** The least severe level sent to the handler (default `'warn'`). */
+  level?: 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'off'
+}
+
+/**
+ * What a handler has cost: records dropped because the JavaScript thread
+ * was behind (1000 waiting), or because the handler was replaced before
+ * they arrived, and records whose handler threw. Counted since the
+ * process started.
+ */
+export declare function loggingStats(): LoggingStats
+
+/** The counters of `loggingStats()`. */
+export interface LoggingStats {
+  /** Records that never reached the handler. */
+  dropped: number
+  /** Calls of the handler that threw. */
+  handlerErrors: number
+}
+
+/** One log record of the library, as `setLogger`'s handler receives it. */
+export interface LogRecord {
+  /** How severe it is. */
+  level: 'error' | 'warn' | 'info' | 'debug' | 'trace'
+  /**
+   * Where it comes from: a Rust module path, such as
+   * `qubit_experiences::client` (or one of the HTTP and TLS libraries
+   * the core uses, which speak at `debug` and `trace`).
+   */
+  target: string
+  /** The message, such as `serving default content: ...`. */
+  message: string
+}
+
 /**
  * The `Set-Cookie` header value that stores `contextId` for a year:
  * `_qubitTracker=<id>; Domain=<domain>; Path=/; Max-Age=31536000;
@@ -353,6 +402,24 @@ export interface SetCookieOptions {
   /** Adds `Secure` (default `false`). */
   secure?: boolean
 }
+
+/**
+ * Sends the library's log records to `handler`, or stops when it is
+ * `null` (or `undefined`). The handler is called on the JavaScript thread,
+ * asynchronously, with one `LogRecord` per record at or above
+ * `options.level` (default `'warn'`; `'off'` sends none); records below it
+ * are filtered before they are even formatted. One handler per process:
+ * a new call replaces the previous handler, and records the previous one
+ * had not received yet are dropped.
+ *
+ * A handler never keeps the process alive, never slows the thread that
+ * logs (when 1000 records wait for the JavaScript thread, further ones are
+ * dropped) and never crashes the process (what it throws is ignored);
+ * `loggingStats()` counts both. Throws an `Error` with code
+ * `ERR_QUBIT_LOGGER_TAKEN` if another native module of the process
+ * already installed Rust's `log` logger.
+ */
+export declare function setLogger(handler?: ((record: LogRecord) => void) | null, options?: LoggerOptions): void
 
 /** A snapshot of a client's counters (totals since it was built). */
 export interface Stats {

@@ -836,12 +836,16 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
+module.exports.__logForTests = nativeBinding.__logForTests
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__payloadForTests = nativeBinding.__payloadForTests
+module.exports.__takeLoggerForTests = nativeBinding.__takeLoggerForTests
 module.exports.contextIdFromCookieHeader = nativeBinding.contextIdFromCookieHeader
 module.exports.COOKIE_NAME = nativeBinding.COOKIE_NAME
 module.exports.cookieDomainForHost = nativeBinding.cookieDomainForHost
 module.exports.decodeCallbackUrl = nativeBinding.decodeCallbackUrl
 module.exports.generateContextId = nativeBinding.generateContextId
+module.exports.loggingStats = nativeBinding.loggingStats
 module.exports.setCookieHeader = nativeBinding.setCookieHeader
+module.exports.setLogger = nativeBinding.setLogger
 module.exports.version = nativeBinding.version

@@ -12,6 +12,8 @@ export const {
   setCookieHeader,
   generateContextId,
   decodeCallbackUrl,
+  setLogger,
+  loggingStats,
 } = binding
 
 export default binding

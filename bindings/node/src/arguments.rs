@@ -103,6 +103,14 @@ impl<'env> Arg<'env> {
         }
     }
 
+    /// A function.
+    pub(crate) fn function(&self) -> Checked<Unknown<'env>> {
+        match self.kind() {
+            ValueType::Function => Ok(self.value),
+            _ => Err(self.wrong_type("a function or null")),
+        }
+    }
+
     /// A boolean.
     pub(crate) fn boolean(&self) -> Checked<bool> {
         match self.kind() {

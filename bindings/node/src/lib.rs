@@ -15,6 +15,9 @@
 //! of a finished answer into JavaScript objects runs on the JavaScript
 //! thread.
 //!
+//! Logging: the core's `log` records reach JavaScript only through
+//! `setLogger` (see `logging.rs`).
+//!
 //! Panics: every export runs inside [`errors::guard`] (or, for work on the
 //! pool, [`errors::catch_panic`]), so a panic becomes a `QubitError` with
 //! code `INTERNAL` instead of aborting Node.
@@ -25,6 +28,7 @@ mod completions;
 mod errors;
 pub mod functions;
 mod json;
+pub mod logging;
 mod objects;
 pub mod types;
 

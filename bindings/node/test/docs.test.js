@@ -20,6 +20,7 @@ const EXPECTED_OUTPUT = [
   /^Set-Cookie: _qubitTracker=[0-9a-z-]{29}; Domain=shop\.example; Path=\/; Max-Age=31536000; SameSite=Lax$/m,
   /^true number$/m,
   /^NOT_FOUND 404$/m,
+  /^warn qubit_experiences::client serving default content: /m,
 ]
 
 let emulator
