@@ -11,7 +11,10 @@ const { Client } = require('..')
 const { startEmulator } = require('./helpers/emulator')
 
 const IN_FLIGHT = 300
-const LATENCY_MS = 200
+const LATENCY_MS = 400
+// A blocked loop or pool would make a timer or fs call wait a whole
+// LATENCY_MS; the bound below it leaves room for a busy 2-core machine.
+const RESPONSIVE_MS = 150
 
 let emulator
 before(async () => {
@@ -46,10 +49,10 @@ test(`${IN_FLIGHT} slow fetches in flight leave timers, fs and the libuv pool re
   assert.equal(answers.length, IN_FLIGHT)
   assert.ok(answers.every((answer) => answer.experiences.length > 0))
   const report = `timer late ${timerLate} ms, fs.stat ${fsMs} ms, all done in ${elapsed} ms, loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms max ${(delay.max / 1e6).toFixed(1)} ms`
-  // Four pool threads would need IN_FLIGHT / 4 * LATENCY_MS = 15 s.
+  // Four pool threads would need IN_FLIGHT / 4 * LATENCY_MS = 30 s.
   assert.ok(elapsed < 5000, report)
-  assert.ok(timerLate < 50, report)
-  assert.ok(fsMs < 50, report)
+  assert.ok(timerLate < RESPONSIVE_MS, report)
+  assert.ok(fsMs < RESPONSIVE_MS, report)
   assert.ok(delay.percentile(99) / 1e6 < 50, report)
   t.diagnostic(report)
 })
